@@ -1,0 +1,366 @@
+/*
+ * chorus.h — the C API of chorus: one backend-neutral interface to ML compute
+ * primitives, with the backend chosen at run time.
+ *
+ * Every object is an opaque handle; every call returns a chorus_status, and on
+ * failure chorus_last_error_message() holds a sentence that names the argument
+ * at fault. Descriptor structs carry their own size (struct_size) so they can
+ * grow without breaking the ABI. The exact semantics of every op live in
+ * docs/ops.md; this header only declares them.
+ */
+#ifndef CHORUS_CHORUS_H
+#define CHORUS_CHORUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define CHORUS_API __declspec(dllexport)
+#else
+#define CHORUS_API __attribute__((visibility("default")))
+#endif
+
+#define CHORUS_VERSION_MAJOR 0
+#define CHORUS_VERSION_MINOR 1
+#define CHORUS_VERSION_PATCH 0
+#define CHORUS_MAX_RANK 8
+#define CHORUS_NAME_SIZE 128
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum chorus_status {
+  CHORUS_OK = 0,
+  CHORUS_ERROR_INVALID_ARGUMENT = 1, /* a null handle, a bad shape, a bad dtype, ... */
+  CHORUS_ERROR_UNSUPPORTED = 2,      /* valid request the device cannot do */
+  CHORUS_ERROR_UNAVAILABLE = 3,      /* backend or device cannot be opened here */
+  CHORUS_ERROR_OUT_OF_MEMORY = 4,
+  CHORUS_ERROR_DEVICE = 5,           /* the device or its driver failed */
+  CHORUS_ERROR_INTERNAL = 6,         /* a chorus bug */
+  CHORUS_ERROR_NOT_FOUND = 7,        /* an unknown device or plugin name */
+  CHORUS_ERROR_ABI_MISMATCH = 8,     /* a plugin built for another ABI version */
+  CHORUS_STATUS_FORCE32 = 0x7fffffff
+} chorus_status;
+
+/* The message of the last failure on this thread ("" when none). Valid until
+ * the next chorus call on this thread. */
+CHORUS_API const char* chorus_last_error_message(void);
+CHORUS_API const char* chorus_status_name(chorus_status status);
+CHORUS_API const char* chorus_version_string(void);
+
+/* ------------------------------------------------------------------ dtypes */
+
+typedef enum chorus_dtype {
+  CHORUS_DTYPE_INVALID = 0,
+  CHORUS_DTYPE_F32 = 1,
+  CHORUS_DTYPE_F16 = 2,
+  CHORUS_DTYPE_BF16 = 3,
+  CHORUS_DTYPE_F64 = 4,
+  CHORUS_DTYPE_I32 = 5,
+  CHORUS_DTYPE_I64 = 6,
+  CHORUS_DTYPE_U8 = 7,
+  CHORUS_DTYPE_COUNT_ = 8,
+  CHORUS_DTYPE_FORCE32 = 0x7fffffff
+} chorus_dtype;
+
+CHORUS_API size_t chorus_dtype_size(chorus_dtype dtype); /* 0 for invalid */
+CHORUS_API const char* chorus_dtype_name(chorus_dtype dtype);
+
+/* ----------------------------------------------------------------- handles */
+
+typedef struct chorus_context_t* chorus_context;
+typedef struct chorus_device_t* chorus_device;
+typedef struct chorus_queue_t* chorus_queue;
+typedef struct chorus_buffer_t* chorus_buffer;
+typedef struct chorus_event_t* chorus_event;
+
+/* ----------------------------------------------------------------- context */
+
+typedef struct chorus_context_desc {
+  uint32_t struct_size;    /* sizeof(chorus_context_desc) */
+  uint32_t flags;          /* reserved, 0 */
+  const char* plugin_path; /* extra ':'-separated plugin folders, or NULL */
+} chorus_context_desc;
+
+/* Loads every plugin it finds (folder of libchorus, <libdir>/chorus/,
+ * CHORUS_PLUGIN_PATH, desc->plugin_path). A plugin that fails to load is
+ * recorded with its reason and affects nothing else. desc may be NULL. */
+CHORUS_API chorus_status chorus_context_create(const chorus_context_desc* desc, chorus_context* out);
+CHORUS_API void chorus_context_destroy(chorus_context context);
+
+typedef struct chorus_plugin_info {
+  char name[CHORUS_NAME_SIZE]; /* "reference", "opencl", ... */
+  char path[512];              /* file it was loaded from ("(built in)") */
+  int32_t usable;              /* 1 when it loaded and initialised */
+  chorus_status status;        /* why not, as a code */
+  char reason[512];            /* why not, as a sentence ("" when usable) */
+  uint32_t device_count;
+} chorus_plugin_info;
+
+CHORUS_API chorus_status chorus_context_plugin_count(chorus_context context, uint32_t* count);
+CHORUS_API chorus_status chorus_context_plugin_info(chorus_context context, uint32_t index,
+                                                    chorus_plugin_info* info);
+
+typedef enum chorus_device_kind {
+  CHORUS_DEVICE_KIND_UNKNOWN = 0,
+  CHORUS_DEVICE_KIND_REFERENCE = 1,
+  CHORUS_DEVICE_KIND_CPU = 2,
+  CHORUS_DEVICE_KIND_INTEGRATED_GPU = 3,
+  CHORUS_DEVICE_KIND_DISCRETE_GPU = 4,
+  CHORUS_DEVICE_KIND_ACCELERATOR = 5,
+  CHORUS_DEVICE_KIND_FORCE32 = 0x7fffffff
+} chorus_device_kind;
+
+/* Numerics modes; used for queue requests and for what a backend reports. */
+typedef enum chorus_numerics_flags {
+  CHORUS_NUMERICS_PRECISE = 0,
+  CHORUS_NUMERICS_FAST_MATH = 1u << 0,
+  CHORUS_NUMERICS_ALLOW_TF32 = 1u << 1,
+  CHORUS_NUMERICS_DETERMINISTIC = 1u << 2,
+  CHORUS_NUMERICS_FLUSH_TO_ZERO = 1u << 3
+} chorus_numerics_flags;
+
+typedef struct chorus_device_info {
+  char name[CHORUS_NAME_SIZE];    /* "reference:0" */
+  char backend[CHORUS_NAME_SIZE]; /* "reference" */
+  uint32_t index;                 /* index within its backend */
+  char description[CHORUS_NAME_SIZE]; /* the vendor's device name */
+  char vendor[CHORUS_NAME_SIZE];
+  char driver_version[CHORUS_NAME_SIZE];
+  char compiler_version[CHORUS_NAME_SIZE];
+  chorus_device_kind kind;
+  int32_t usable;                 /* 0: listed, cannot open (reason says why) */
+  char reason[512];
+  int32_t score;                  /* higher is preferred by "best" */
+  uint64_t memory_bytes;
+  uint64_t max_allocation_bytes;
+  uint64_t local_memory_bytes;
+  uint32_t max_work_group_size;
+  uint32_t compute_units;
+  uint32_t dtype_mask;            /* bit (1u << chorus_dtype) per storage dtype */
+  int32_t has_fp64;
+  int32_t has_f16_arithmetic;
+  int32_t has_subgroups;
+  uint32_t numerics_supported;    /* chorus_numerics_flags it can honour */
+  uint32_t numerics_default;      /* what a precise queue actually gets */
+} chorus_device_info;
+
+CHORUS_API chorus_status chorus_context_device_count(chorus_context context, uint32_t* count);
+CHORUS_API chorus_status chorus_context_device_info(chorus_context context, uint32_t index,
+                                                    chorus_device_info* info);
+
+/* ------------------------------------------------------------------ device */
+
+/* name: "backend:index", "best", or NULL/"" (CHORUS_DEVICE if set, else
+ * "best"). A named device that cannot open is an error, never a fallback. */
+CHORUS_API chorus_status chorus_device_open(chorus_context context, const char* name,
+                                            chorus_device* out);
+CHORUS_API void chorus_device_close(chorus_device device);
+CHORUS_API chorus_status chorus_device_info_get(chorus_device device, chorus_device_info* info);
+
+/* ------------------------------------------------------------------- queue */
+
+typedef struct chorus_queue_desc {
+  uint32_t struct_size; /* sizeof(chorus_queue_desc) */
+  uint32_t numerics;    /* chorus_numerics_flags requested for ops on it */
+} chorus_queue_desc;
+
+/* desc may be NULL (precise numerics). A mode the device cannot honour is
+ * CHORUS_ERROR_UNSUPPORTED. */
+CHORUS_API chorus_status chorus_queue_create(chorus_device device, const chorus_queue_desc* desc,
+                                             chorus_queue* out);
+CHORUS_API void chorus_queue_destroy(chorus_queue queue);
+CHORUS_API chorus_status chorus_queue_sync(chorus_queue queue);
+/* What the queue's ops actually use (chorus_numerics_flags). */
+CHORUS_API chorus_status chorus_queue_numerics(chorus_queue queue, uint32_t* numerics);
+
+/* ------------------------------------------------------------------ buffer */
+
+CHORUS_API chorus_status chorus_buffer_create(chorus_device device, uint64_t bytes,
+                                              chorus_buffer* out);
+CHORUS_API void chorus_buffer_destroy(chorus_buffer buffer);
+CHORUS_API uint64_t chorus_buffer_size(chorus_buffer buffer);
+/* Host copies are complete when the call returns. */
+CHORUS_API chorus_status chorus_buffer_write(chorus_queue queue, chorus_buffer dst, uint64_t offset,
+                                             const void* src, uint64_t bytes);
+CHORUS_API chorus_status chorus_buffer_read(chorus_queue queue, chorus_buffer src, uint64_t offset,
+                                            void* dst, uint64_t bytes);
+/* Enqueued on the queue. */
+CHORUS_API chorus_status chorus_buffer_copy(chorus_queue queue, chorus_buffer src,
+                                            uint64_t src_offset, chorus_buffer dst,
+                                            uint64_t dst_offset, uint64_t bytes);
+/* Repeats pattern (1, 2, 4 or 8 bytes) over [offset, offset+bytes). */
+CHORUS_API chorus_status chorus_buffer_fill(chorus_queue queue, chorus_buffer dst, uint64_t offset,
+                                            uint64_t bytes, const void* pattern,
+                                            uint32_t pattern_size);
+
+/* ------------------------------------------------------------------- event */
+
+CHORUS_API chorus_status chorus_event_create(chorus_device device, chorus_event* out);
+CHORUS_API void chorus_event_destroy(chorus_event event);
+CHORUS_API chorus_status chorus_event_record(chorus_event event, chorus_queue queue);
+CHORUS_API chorus_status chorus_event_wait(chorus_event event);
+/* Milliseconds between two recorded events (both must have completed). */
+CHORUS_API chorus_status chorus_event_elapsed_ms(chorus_event start, chorus_event end,
+                                                 double* milliseconds);
+
+/* ------------------------------------------------------------------ tensor */
+
+/* A view of a buffer: element (i0..in) lives at element offset
+ * offset + sum(i_k * strides[k]) of the buffer, in units of the dtype.
+ * Strides are >= 0; a stride of 0 broadcasts. */
+typedef struct chorus_tensor {
+  chorus_buffer buffer;
+  chorus_dtype dtype;
+  uint32_t rank;
+  int64_t shape[CHORUS_MAX_RANK];
+  int64_t strides[CHORUS_MAX_RANK];
+  int64_t offset;
+} chorus_tensor;
+
+/* Fills *out with a contiguous row-major view of buffer at element offset 0. */
+CHORUS_API chorus_status chorus_tensor_contiguous(chorus_buffer buffer, chorus_dtype dtype,
+                                                  uint32_t rank, const int64_t* shape,
+                                                  chorus_tensor* out);
+CHORUS_API int64_t chorus_tensor_numel(const chorus_tensor* tensor);
+
+/* --------------------------------------------------------------------- ops */
+/* Every op is enqueued on a queue and validated first. Inputs broadcast to
+ * the output's shape (numpy rules, aligned at the last axis). Zero-size
+ * tensors are a valid no-op. See docs/ops.md for exact semantics. */
+
+typedef enum chorus_unary_op {
+  CHORUS_UNARY_NEG = 0,
+  CHORUS_UNARY_ABS = 1,
+  CHORUS_UNARY_EXP = 2,
+  CHORUS_UNARY_LOG = 3,
+  CHORUS_UNARY_SQRT = 4,
+  CHORUS_UNARY_RSQRT = 5,
+  CHORUS_UNARY_TANH = 6,
+  CHORUS_UNARY_SIGMOID = 7,
+  CHORUS_UNARY_RELU = 8,
+  CHORUS_UNARY_GELU_ERF = 9,
+  CHORUS_UNARY_GELU_TANH = 10,
+  CHORUS_UNARY_SILU = 11,
+  CHORUS_UNARY_COUNT_ = 12,
+  CHORUS_UNARY_FORCE32 = 0x7fffffff
+} chorus_unary_op;
+
+typedef enum chorus_binary_op {
+  CHORUS_BINARY_ADD = 0,
+  CHORUS_BINARY_SUB = 1,
+  CHORUS_BINARY_MUL = 2,
+  CHORUS_BINARY_DIV = 3,
+  CHORUS_BINARY_MAX = 4,
+  CHORUS_BINARY_MIN = 5,
+  CHORUS_BINARY_POW = 6,
+  CHORUS_BINARY_COUNT_ = 7,
+  CHORUS_BINARY_FORCE32 = 0x7fffffff
+} chorus_binary_op;
+
+typedef enum chorus_compare_op {
+  CHORUS_COMPARE_EQ = 0,
+  CHORUS_COMPARE_NE = 1,
+  CHORUS_COMPARE_LT = 2,
+  CHORUS_COMPARE_LE = 3,
+  CHORUS_COMPARE_GT = 4,
+  CHORUS_COMPARE_GE = 5,
+  CHORUS_COMPARE_COUNT_ = 6,
+  CHORUS_COMPARE_FORCE32 = 0x7fffffff
+} chorus_compare_op;
+
+typedef enum chorus_reduce_op {
+  CHORUS_REDUCE_SUM = 0,
+  CHORUS_REDUCE_MEAN = 1,
+  CHORUS_REDUCE_MAX = 2,
+  CHORUS_REDUCE_MIN = 3,
+  CHORUS_REDUCE_COUNT_ = 4,
+  CHORUS_REDUCE_FORCE32 = 0x7fffffff
+} chorus_reduce_op;
+
+typedef enum chorus_activation {
+  CHORUS_ACTIVATION_NONE = 0,
+  CHORUS_ACTIVATION_RELU = 1,
+  CHORUS_ACTIVATION_GELU_ERF = 2,
+  CHORUS_ACTIVATION_GELU_TANH = 3,
+  CHORUS_ACTIVATION_SILU = 4,
+  CHORUS_ACTIVATION_COUNT_ = 5,
+  CHORUS_ACTIVATION_FORCE32 = 0x7fffffff
+} chorus_activation;
+
+/* dst = convert(src) with src broadcast to dst's shape. */
+CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
+                                     const chorus_tensor* dst);
+/* Every element of dst = value converted to dst's dtype. */
+CHORUS_API chorus_status chorus_fill(chorus_queue queue, const chorus_tensor* dst, double value);
+CHORUS_API chorus_status chorus_unary(chorus_queue queue, chorus_unary_op op,
+                                      const chorus_tensor* x, const chorus_tensor* y);
+CHORUS_API chorus_status chorus_binary(chorus_queue queue, chorus_binary_op op,
+                                       const chorus_tensor* a, const chorus_tensor* b,
+                                       const chorus_tensor* out);
+/* out (u8) = a OP b ? 1 : 0 */
+CHORUS_API chorus_status chorus_compare(chorus_queue queue, chorus_compare_op op,
+                                        const chorus_tensor* a, const chorus_tensor* b,
+                                        const chorus_tensor* out);
+/* out = condition (u8, nonzero) ? a : b */
+CHORUS_API chorus_status chorus_where(chorus_queue queue, const chorus_tensor* condition,
+                                      const chorus_tensor* a, const chorus_tensor* b,
+                                      const chorus_tensor* out);
+
+/* Reduces x over the axes whose bits are set in axes_mask (bit k: axis k).
+ * out has x's rank with reduced axes of extent 1, or x's rank minus the
+ * reduced axes. */
+CHORUS_API chorus_status chorus_reduce(chorus_queue queue, chorus_reduce_op op,
+                                       const chorus_tensor* x, uint32_t axes_mask,
+                                       const chorus_tensor* out);
+/* Index (i64) of the largest element along axis; first on ties; NaN is the
+ * largest. out has x's shape without axis, or with axis of extent 1. */
+CHORUS_API chorus_status chorus_argmax(chorus_queue queue, const chorus_tensor* x, int32_t axis,
+                                       const chorus_tensor* out);
+
+typedef struct chorus_gemm_desc {
+  uint32_t struct_size; /* sizeof(chorus_gemm_desc) */
+  int32_t transpose_a;  /* use A^T (swap A's last two axes) */
+  int32_t transpose_b;
+  double alpha;
+  double beta;
+  chorus_activation activation;
+} chorus_gemm_desc;
+
+/* c = activation(alpha * op(a) @ op(b) + beta * c + bias).
+ * a: [M,K] or [batch..,M,K]; b: [K,N] or [batch..,K,N]; c: [batch..,M,N];
+ * batch axes broadcast; bias (may be NULL) broadcasts to c (usually [N]).
+ * When beta == 0, c is not read (NaN in c does not propagate). */
+CHORUS_API chorus_status chorus_gemm(chorus_queue queue, const chorus_gemm_desc* desc,
+                                     const chorus_tensor* a, const chorus_tensor* b,
+                                     const chorus_tensor* bias, const chorus_tensor* c);
+
+/* Softmax (or log-softmax when log != 0) of x along axis, into y. */
+CHORUS_API chorus_status chorus_softmax(chorus_queue queue, const chorus_tensor* x, int32_t axis,
+                                        int32_t log, const chorus_tensor* y);
+/* Normalises over the last axis: y = (x - mean) / sqrt(var + eps) * gamma + beta,
+ * var the biased variance. gamma and beta ([last]) may be NULL. */
+CHORUS_API chorus_status chorus_layer_norm(chorus_queue queue, const chorus_tensor* x,
+                                           const chorus_tensor* gamma, const chorus_tensor* beta,
+                                           double eps, const chorus_tensor* y);
+/* y = x / sqrt(mean(x^2) + eps) * gamma over the last axis; gamma may be NULL. */
+CHORUS_API chorus_status chorus_rms_norm(chorus_queue queue, const chorus_tensor* x,
+                                         const chorus_tensor* gamma, double eps,
+                                         const chorus_tensor* y);
+
+/* ------------------------------------------------------------------- cache */
+
+/* The kernel cache folder in use (CHORUS_CACHE_DIR, else
+ * $XDG_CACHE_HOME/chorus, else ~/.cache/chorus). */
+CHORUS_API chorus_status chorus_cache_dir(char* path, size_t size);
+/* Removes every cached kernel; *removed counts the files (may be NULL). */
+CHORUS_API chorus_status chorus_cache_clear(uint64_t* removed);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CHORUS_CHORUS_H */

@@ -1,0 +1,263 @@
+// chorus.hpp — header-only C++ wrapper over chorus.h.
+//
+// One Handle<> template gives every object RAII; every failing C call becomes
+// a chorus::Error carrying the status code and the message. Tensors are the
+// C struct with a few constructors. Nothing here adds behaviour the C API
+// does not have, so the C API stays the single source of truth.
+#pragma once
+
+#include <chorus/chorus.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chorus {
+
+class Error : public std::runtime_error {
+ public:
+  Error(chorus_status status, const std::string& message)
+      : std::runtime_error(std::string(chorus_status_name(status)) + ": " + message),
+        status_(status) {}
+  chorus_status status() const noexcept { return status_; }
+
+ private:
+  chorus_status status_;
+};
+
+inline void check(chorus_status status) {
+  if (status != CHORUS_OK) throw Error(status, chorus_last_error_message());
+}
+
+// Move-only owner of a C handle.
+template <typename T, void (*Destroy)(T)>
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(T handle) : handle_(handle) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, nullptr);
+    }
+    return *this;
+  }
+  ~Handle() { reset(); }
+  T get() const noexcept { return handle_; }
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+  void reset() noexcept {
+    if (handle_) Destroy(handle_);
+    handle_ = nullptr;
+  }
+
+ private:
+  T handle_ = nullptr;
+};
+
+template <typename T>
+constexpr chorus_dtype dtype_of();
+template <> constexpr chorus_dtype dtype_of<float>() { return CHORUS_DTYPE_F32; }
+template <> constexpr chorus_dtype dtype_of<double>() { return CHORUS_DTYPE_F64; }
+template <> constexpr chorus_dtype dtype_of<int32_t>() { return CHORUS_DTYPE_I32; }
+template <> constexpr chorus_dtype dtype_of<int64_t>() { return CHORUS_DTYPE_I64; }
+template <> constexpr chorus_dtype dtype_of<uint8_t>() { return CHORUS_DTYPE_U8; }
+
+class Buffer : public Handle<chorus_buffer, chorus_buffer_destroy> {
+ public:
+  using Handle::Handle;
+  uint64_t size() const noexcept { return chorus_buffer_size(get()); }
+};
+
+class Event : public Handle<chorus_event, chorus_event_destroy> {
+ public:
+  using Handle::Handle;
+  void wait() const { check(chorus_event_wait(get())); }
+  static double elapsed_ms(const Event& start, const Event& end) {
+    double ms = 0;
+    check(chorus_event_elapsed_ms(start.get(), end.get(), &ms));
+    return ms;
+  }
+};
+
+// A view of a buffer (chorus_tensor), built from shapes and strides.
+struct Tensor : chorus_tensor {
+  Tensor() : chorus_tensor{} {}
+  // Contiguous row-major view at element offset 0. A view does not own its
+  // buffer, so a temporary Buffer (which would dangle) is refused at compile time.
+  Tensor(Buffer&&, chorus_dtype, std::initializer_list<int64_t>) = delete;
+  Tensor(Buffer&&, chorus_dtype, const std::vector<int64_t>&) = delete;
+  Tensor(const Buffer& storage, chorus_dtype element_type, std::initializer_list<int64_t> extents)
+      : Tensor(storage, element_type, std::vector<int64_t>(extents)) {}
+  Tensor(const Buffer& storage, chorus_dtype element_type, const std::vector<int64_t>& extents)
+      : chorus_tensor{} {
+    check(chorus_tensor_contiguous(storage.get(), element_type, static_cast<uint32_t>(extents.size()),
+                                   extents.data(), this));
+  }
+  int64_t numel() const noexcept { return chorus_tensor_numel(this); }
+  // The same elements with axes i and j swapped (no data moves).
+  Tensor transposed(uint32_t i, uint32_t j) const {
+    Tensor t = *this;
+    std::swap(t.shape[i], t.shape[j]);
+    std::swap(t.strides[i], t.strides[j]);
+    return t;
+  }
+};
+
+class Queue : public Handle<chorus_queue, chorus_queue_destroy> {
+ public:
+  using Handle::Handle;
+  void sync() const { check(chorus_queue_sync(get())); }
+  uint32_t numerics() const {
+    uint32_t n = 0;
+    check(chorus_queue_numerics(get(), &n));
+    return n;
+  }
+  template <typename T>
+  void write(const Buffer& dst, std::span<const T> src, uint64_t offset_bytes = 0) const {
+    check(chorus_buffer_write(get(), dst.get(), offset_bytes, src.data(), src.size_bytes()));
+  }
+  template <typename T>
+  void read(const Buffer& src, std::span<T> dst, uint64_t offset_bytes = 0) const {
+    check(chorus_buffer_read(get(), src.get(), offset_bytes, dst.data(), dst.size_bytes()));
+  }
+  void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0,
+            uint64_t dst_offset = 0) const {
+    check(chorus_buffer_copy(get(), src.get(), src_offset, dst.get(), dst_offset, bytes));
+  }
+  void record(const Event& event) const { check(chorus_event_record(event.get(), get())); }
+};
+
+class Device : public Handle<chorus_device, chorus_device_close> {
+ public:
+  using Handle::Handle;
+  chorus_device_info info() const {
+    chorus_device_info i{};
+    check(chorus_device_info_get(get(), &i));
+    return i;
+  }
+  Queue queue(uint32_t numerics = CHORUS_NUMERICS_PRECISE) const {
+    chorus_queue_desc desc{sizeof(chorus_queue_desc), numerics};
+    chorus_queue q = nullptr;
+    check(chorus_queue_create(get(), &desc, &q));
+    return Queue(q);
+  }
+  Buffer buffer(uint64_t bytes) const {
+    chorus_buffer b = nullptr;
+    check(chorus_buffer_create(get(), bytes, &b));
+    return Buffer(b);
+  }
+  Event event() const {
+    chorus_event e = nullptr;
+    check(chorus_event_create(get(), &e));
+    return Event(e);
+  }
+};
+
+class Context : public Handle<chorus_context, chorus_context_destroy> {
+ public:
+  // Finds every plugin; plugin_path adds ':'-separated folders to search.
+  explicit Context(const std::string& plugin_path = {}) {
+    chorus_context_desc desc{sizeof(chorus_context_desc), 0,
+                             plugin_path.empty() ? nullptr : plugin_path.c_str()};
+    chorus_context c = nullptr;
+    check(chorus_context_create(&desc, &c));
+    *static_cast<Handle*>(this) = Handle(c);
+  }
+  std::vector<chorus_plugin_info> plugins() const {
+    uint32_t n = 0;
+    check(chorus_context_plugin_count(get(), &n));
+    std::vector<chorus_plugin_info> out(n);
+    for (uint32_t i = 0; i < n; ++i) check(chorus_context_plugin_info(get(), i, &out[i]));
+    return out;
+  }
+  std::vector<chorus_device_info> devices() const {
+    uint32_t n = 0;
+    check(chorus_context_device_count(get(), &n));
+    std::vector<chorus_device_info> out(n);
+    for (uint32_t i = 0; i < n; ++i) check(chorus_context_device_info(get(), i, &out[i]));
+    return out;
+  }
+  // "backend:index", "best", or "" for CHORUS_DEVICE / best.
+  Device open(const std::string& name = {}) const {
+    chorus_device d = nullptr;
+    check(chorus_device_open(get(), name.c_str(), &d));
+    return Device(d);
+  }
+};
+
+namespace ops {
+
+inline void copy(const Queue& q, const Tensor& src, const Tensor& dst) {
+  check(chorus_copy(q.get(), &src, &dst));
+}
+inline void fill(const Queue& q, const Tensor& dst, double value) {
+  check(chorus_fill(q.get(), &dst, value));
+}
+inline void unary(const Queue& q, chorus_unary_op op, const Tensor& x, const Tensor& y) {
+  check(chorus_unary(q.get(), op, &x, &y));
+}
+inline void binary(const Queue& q, chorus_binary_op op, const Tensor& a, const Tensor& b,
+                   const Tensor& out) {
+  check(chorus_binary(q.get(), op, &a, &b, &out));
+}
+inline void add(const Queue& q, const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary(q, CHORUS_BINARY_ADD, a, b, out);
+}
+inline void mul(const Queue& q, const Tensor& a, const Tensor& b, const Tensor& out) {
+  binary(q, CHORUS_BINARY_MUL, a, b, out);
+}
+inline void compare(const Queue& q, chorus_compare_op op, const Tensor& a, const Tensor& b,
+                    const Tensor& out) {
+  check(chorus_compare(q.get(), op, &a, &b, &out));
+}
+inline void where(const Queue& q, const Tensor& condition, const Tensor& a, const Tensor& b,
+                  const Tensor& out) {
+  check(chorus_where(q.get(), &condition, &a, &b, &out));
+}
+inline void reduce(const Queue& q, chorus_reduce_op op, const Tensor& x, uint32_t axes_mask,
+                   const Tensor& out) {
+  check(chorus_reduce(q.get(), op, &x, axes_mask, &out));
+}
+inline void argmax(const Queue& q, const Tensor& x, int32_t axis, const Tensor& out) {
+  check(chorus_argmax(q.get(), &x, axis, &out));
+}
+
+struct GemmOptions {
+  bool transpose_a = false;
+  bool transpose_b = false;
+  double alpha = 1.0;
+  double beta = 0.0;
+  chorus_activation activation = CHORUS_ACTIVATION_NONE;
+  const Tensor* bias = nullptr;
+};
+// c = activation(alpha * op(a) @ op(b) + beta * c + bias)
+inline void gemm(const Queue& q, const Tensor& a, const Tensor& b, const Tensor& c,
+                 const GemmOptions& o = {}) {
+  chorus_gemm_desc desc{sizeof(chorus_gemm_desc), o.transpose_a, o.transpose_b, o.alpha, o.beta,
+                        o.activation};
+  check(chorus_gemm(q.get(), &desc, &a, &b, o.bias, &c));
+}
+inline void softmax(const Queue& q, const Tensor& x, const Tensor& y, int32_t axis = -1) {
+  check(chorus_softmax(q.get(), &x, axis, 0, &y));
+}
+inline void log_softmax(const Queue& q, const Tensor& x, const Tensor& y, int32_t axis = -1) {
+  check(chorus_softmax(q.get(), &x, axis, 1, &y));
+}
+inline void layer_norm(const Queue& q, const Tensor& x, const Tensor* gamma, const Tensor* beta,
+                       double eps, const Tensor& y) {
+  check(chorus_layer_norm(q.get(), &x, gamma, beta, eps, &y));
+}
+inline void rms_norm(const Queue& q, const Tensor& x, const Tensor* gamma, double eps,
+                     const Tensor& y) {
+  check(chorus_rms_norm(q.get(), &x, gamma, eps, &y));
+}
+
+}  // namespace ops
+}  // namespace chorus
