@@ -1,0 +1,218 @@
+// bench.cpp — `chorus bench`: times ops on one device the way
+// ../shared/PERFORMANCE.md asks. The device's copy bandwidth is measured first
+// in the same run, inputs are random (never zeros), each op runs once to warm
+// up, then `reps` times between device events; the median is reported with
+// GB/s (fewest bytes the op must move), GFLOP/s, and the fraction of the
+// measured copy bandwidth. Speed goals are checked here, never in tests.
+#include <algorithm>
+#include <chorus/chorus.hpp>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+
+namespace chorus::cli {
+namespace {
+
+struct Result {
+  std::string op, dtype, shape;
+  double median_ms = 0, min_ms = 0, bytes = 0, flops = 0;
+  int reps = 0;
+};
+
+struct Bench {
+  Device& device;
+  Queue& queue;
+  int reps;
+
+  // Runs f once to warm up, then reps times between events; returns sorted ms.
+  std::vector<double> time(const std::function<void()>& f) {
+    f();
+    queue.sync();
+    std::vector<double> ms;
+    Event start = device.event(), end = device.event();
+    for (int i = 0; i < reps; ++i) {
+      queue.record(start);
+      f();
+      queue.record(end);
+      end.wait();
+      ms.push_back(Event::elapsed_ms(start, end));
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms;
+  }
+
+  Result measure(const std::string& op, const std::string& shape, double bytes, double flops,
+                 const std::function<void()>& f) {
+    const auto ms = time(f);
+    Result r;
+    r.op = op;
+    r.dtype = "f32";
+    r.shape = shape;
+    r.median_ms = ms[ms.size() / 2];
+    r.min_ms = ms.front();
+    r.bytes = bytes;
+    r.flops = flops;
+    r.reps = reps;
+    return r;
+  }
+};
+
+// Uniform values in [lo, hi) from a fixed-seed LCG: reproducible, never zero
+// runs, cheap enough for hundreds of megabytes.
+Buffer random_buffer(Device& device, Queue& queue, int64_t count, float lo, float hi,
+                     uint64_t seed) {
+  Buffer buffer = device.buffer(static_cast<uint64_t>(count) * 4);
+  std::vector<float> chunk(1 << 20);
+  uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
+  for (int64_t done = 0; done < count;) {
+    const int64_t n = std::min<int64_t>(count - done, static_cast<int64_t>(chunk.size()));
+    for (int64_t i = 0; i < n; ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      chunk[i] = lo + (hi - lo) * static_cast<float>((state >> 40) * (1.0 / 16777216.0));
+    }
+    queue.write<float>(buffer, std::span<const float>(chunk.data(), n), static_cast<uint64_t>(done) * 4);
+    done += n;
+  }
+  return buffer;
+}
+
+bool wanted(const std::string& filter, const std::string& op) {
+  if (filter.empty()) return true;
+  std::stringstream ss(filter);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (item == op) return true;
+  return false;
+}
+
+std::string shape_text(std::initializer_list<int64_t> s) {
+  std::string out;
+  for (int64_t v : s) out += (out.empty() ? "" : "x") + std::to_string(v);
+  return out;
+}
+
+}  // namespace
+
+int bench(const Args& args) {
+  const std::string filter = args.get("op", "");
+  const double mb = std::stod(args.get("mb", "256"));
+  const int reps = std::max(1, std::stoi(args.get("reps", "5")));
+  const int64_t gemm_n = std::stoll(args.get("gemm", "1024"));
+  if (!(mb > 0) || gemm_n <= 0) {
+    std::fprintf(stderr, "chorus bench: --mb and --gemm must be positive\n");
+    return 2;
+  }
+  Context ctx;
+  Device device = ctx.open(args.get("device", ""));
+  Queue queue = device.queue();
+  const chorus_device_info info = device.info();
+  Bench b{device, queue, reps};
+  std::vector<Result> results;
+
+  // Working set of each memory-bound op: `mb` megabytes over all its tensors.
+  const int64_t total_floats = static_cast<int64_t>(mb * 1048576.0 / 4.0);
+  const int64_t row = 4096;
+
+  std::fprintf(stderr, "bench on %s (%s), working set %.0f MB, %d reps\n", info.name, info.description, mb, reps);
+
+  // The copy bandwidth that every memory-bound result is compared with.
+  const int64_t half = std::max<int64_t>(total_floats / 2, 1);
+  Buffer src = random_buffer(device, queue, half, -1, 1, 1);
+  Buffer dst = device.buffer(static_cast<uint64_t>(half) * 4);
+  const Result copy_bw = b.measure("buffer_copy", std::to_string(half * 4) + " B", 2.0 * half * 4, 0,
+                                   [&] { queue.copy(src, dst, static_cast<uint64_t>(half) * 4); });
+  const double copy_gbs = copy_bw.bytes / (copy_bw.median_ms * 1e6);
+  results.push_back(copy_bw);
+
+  if (wanted(filter, "copy")) {
+    Tensor s(src, CHORUS_DTYPE_F32, {half}), d(dst, CHORUS_DTYPE_F32, {half});
+    results.push_back(b.measure("copy", shape_text({half}), 2.0 * half * 4, 0, [&] { ops::copy(queue, s, d); }));
+  }
+  if (wanted(filter, "add") || wanted(filter, "exp")) {
+    const int64_t n = std::max<int64_t>(total_floats / 3, 1);
+    Buffer ab = random_buffer(device, queue, n, -1, 1, 2), bb = random_buffer(device, queue, n, -1, 1, 3);
+    Buffer ob = device.buffer(static_cast<uint64_t>(n) * 4);
+    Tensor a(ab, CHORUS_DTYPE_F32, {n}), bt(bb, CHORUS_DTYPE_F32, {n}), o(ob, CHORUS_DTYPE_F32, {n});
+    if (wanted(filter, "add"))
+      results.push_back(b.measure("add", shape_text({n}), 3.0 * n * 4, static_cast<double>(n),
+                                  [&] { ops::add(queue, a, bt, o); }));
+    if (wanted(filter, "exp"))
+      results.push_back(b.measure("exp", shape_text({n}), 2.0 * n * 4, static_cast<double>(n),
+                                  [&] { ops::unary(queue, CHORUS_UNARY_EXP, a, o); }));
+  }
+  const int64_t rows = std::max<int64_t>(half / row, 1);
+  Tensor x(src, CHORUS_DTYPE_F32, {rows, row}), y(dst, CHORUS_DTYPE_F32, {rows, row});
+  const double row_bytes = 2.0 * rows * row * 4;
+  if (wanted(filter, "sum")) {
+    Buffer out = device.buffer(4);
+    Tensor whole(src, CHORUS_DTYPE_F32, {half}), scalar(out, CHORUS_DTYPE_F32, {1});
+    results.push_back(b.measure("sum", shape_text({half}), half * 4.0 + 4, static_cast<double>(half),
+                                [&] { ops::reduce(queue, CHORUS_REDUCE_SUM, whole, 1, scalar); }));
+  }
+  if (wanted(filter, "softmax"))
+    results.push_back(b.measure("softmax", shape_text({rows, row}), row_bytes, 5.0 * rows * row,
+                                [&] { ops::softmax(queue, x, y); }));
+  Buffer gamma_b = random_buffer(device, queue, row, 0.5f, 1.5f, 4);
+  Buffer beta_b = random_buffer(device, queue, row, -0.5f, 0.5f, 5);
+  Tensor gamma(gamma_b, CHORUS_DTYPE_F32, {row}), beta(beta_b, CHORUS_DTYPE_F32, {row});
+  if (wanted(filter, "layer_norm"))
+    results.push_back(b.measure("layer_norm", shape_text({rows, row}), row_bytes, 8.0 * rows * row,
+                                [&] { ops::layer_norm(queue, x, &gamma, &beta, 1e-5, y); }));
+  if (wanted(filter, "rms_norm"))
+    results.push_back(b.measure("rms_norm", shape_text({rows, row}), row_bytes, 4.0 * rows * row,
+                                [&] { ops::rms_norm(queue, x, &gamma, 1e-5, y); }));
+  if (wanted(filter, "gemm")) {
+    const int64_t n = gemm_n;
+    Buffer ab = random_buffer(device, queue, n * n, -1, 1, 6), bb = random_buffer(device, queue, n * n, -1, 1, 7);
+    Buffer cb = device.buffer(static_cast<uint64_t>(n * n) * 4);
+    Tensor a(ab, CHORUS_DTYPE_F32, {n, n}), bt(bb, CHORUS_DTYPE_F32, {n, n}), c(cb, CHORUS_DTYPE_F32, {n, n});
+    results.push_back(b.measure("gemm", shape_text({n, n, n}), 3.0 * n * n * 4, 2.0 * n * n * n,
+                                [&] { ops::gemm(queue, a, bt, c); }));
+  }
+
+  std::printf("device %s (%s), driver %s, compiler %s\n", info.name, info.description,
+              info.driver_version, info.compiler_version);
+  std::printf("copy bandwidth measured in this run: %.2f GB/s\n\n", copy_gbs);
+  std::printf("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |\n");
+  std::printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& r : results) {
+    const double gbs = r.bytes / (r.median_ms * 1e6);
+    const double gflops = r.flops / (r.median_ms * 1e6);
+    std::printf("| %s | %s | %s | %.3f | %.3f | %.2f | %.2f | %.0f%% |\n", r.op.c_str(), r.dtype.c_str(),
+                r.shape.c_str(), r.median_ms, r.min_ms, gbs, gflops, 100.0 * gbs / copy_gbs);
+  }
+  if (args.has("json")) {
+    const std::string path = args.get("json", "");
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "chorus bench: cannot write %s\n", path.c_str());
+      return 2;
+    }
+    std::fprintf(f, "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
+                    "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
+                    "  \"copy_bandwidth_gbs\": %.4f,\n  \"results\": [\n",
+                 info.name, info.description, info.driver_version, info.compiler_version,
+                 chorus_version_string(), reps, copy_gbs);
+    for (size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      const double gbs = r.bytes / (r.median_ms * 1e6);
+      std::fprintf(f,
+                   "    {\"op\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"median_ms\": %.6f, "
+                   "\"min_ms\": %.6f, \"bytes\": %.0f, \"flops\": %.0f, \"gbs\": %.4f, \"gflops\": %.4f, "
+                   "\"fraction_of_copy_bandwidth\": %.4f}%s\n",
+                   r.op.c_str(), r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, r.bytes,
+                   r.flops, gbs, r.flops / (r.median_ms * 1e6), gbs / copy_gbs,
+                   i + 1 < results.size() ? "," : "");
+    }
+    std::fprintf(f, "  ]\n}\n");
+    std::fclose(f);
+  }
+  return 0;
+}
+
+}  // namespace chorus::cli
