@@ -145,6 +145,9 @@ typedef struct chorus_backend_vtable {
   /* Compiles what desc needs ahead of use (may be a no-op). */
   chorus_status (*op_prepare)(void* device, const chorus_op_desc* desc);
   chorus_status (*op_execute)(void* queue, const chorus_op_desc* desc);
+
+  /* Kernel build statistics of an open device; may be NULL (all zero). */
+  chorus_status (*device_kernel_stats)(void* device, chorus_kernel_stats* stats);
 } chorus_backend_vtable;
 
 /* The one symbol a plugin exports. */

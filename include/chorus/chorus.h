@@ -161,6 +161,17 @@ CHORUS_API chorus_status chorus_device_open(chorus_context context, const char* 
 CHORUS_API void chorus_device_close(chorus_device device);
 CHORUS_API chorus_status chorus_device_info_get(chorus_device device, chorus_device_info* info);
 
+/* How the device's kernels were obtained since it was opened (backends with
+ * run-time compilation; zeros elsewhere). */
+typedef struct chorus_kernel_stats {
+  uint64_t compiled;       /* built by the device's compiler */
+  uint64_t cache_hits;     /* loaded from the disk cache */
+  uint64_t cache_rejected; /* cache entries found corrupt and rebuilt */
+  double compile_ms;       /* wall time spent compiling */
+} chorus_kernel_stats;
+
+CHORUS_API chorus_status chorus_device_kernel_stats(chorus_device device, chorus_kernel_stats* stats);
+
 /* ------------------------------------------------------------------- queue */
 
 typedef struct chorus_queue_desc {

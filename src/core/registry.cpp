@@ -356,4 +356,13 @@ CHORUS_API chorus_status chorus_device_info_get(chorus_device device, chorus_dev
   return CHORUS_OK;
 }
 
+CHORUS_API chorus_status chorus_device_kernel_stats(chorus_device device, chorus_kernel_stats* stats) {
+  if (!device) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_kernel_stats: device is NULL");
+  if (!stats) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_kernel_stats: stats is NULL");
+  *stats = chorus_kernel_stats{};
+  const auto* vt = device->state->plugin->vtable;
+  if (!vt->device_kernel_stats) return CHORUS_OK;
+  return vt->device_kernel_stats(device->state->handle, stats);
+}
+
 }  // extern "C"

@@ -42,12 +42,20 @@ struct Event {
 int device_token = 0;
 int queue_token = 0;
 
+void* reference_plugin = nullptr;
+
 chorus_status plugin_create(const chorus_host_api* h, void** plugin) {
   host = h;
+  // Lets the reference's own error messages reach libchorus through `host`.
+  const chorus_status status = chorus::reference::vtable()->plugin_create(h, &reference_plugin);
+  if (status != CHORUS_OK) return status;
   *plugin = &device_token;
   return CHORUS_OK;
 }
-void plugin_destroy(void*) {}
+void plugin_destroy(void*) {
+  if (reference_plugin) chorus::reference::vtable()->plugin_destroy(reference_plugin);
+  reference_plugin = nullptr;
+}
 uint32_t device_count(void*) { return 1; }
 
 chorus_status device_info(void*, uint32_t, chorus_device_info* info) {
@@ -279,7 +287,7 @@ const chorus_backend_vtable vtable = {
     buffer_create, buffer_destroy, queue_create, queue_destroy, queue_sync, queue_numerics,
     buffer_write, buffer_read, buffer_copy, buffer_fill,
     event_create, event_destroy, event_record, event_wait, event_elapsed_ms,
-    op_supports, op_prepare, op_execute};
+    op_supports, op_prepare, op_execute, nullptr};
 
 }  // namespace
 
