@@ -1,0 +1,221 @@
+// kokkos_reduce.cpp — reductions over the trailing axes (sum, mean, max,
+// min) and argmax over the last axis.
+//
+// reduce: two RangePolicy passes. Each row (one output element) is cut into
+// chunks of a fixed length; the first pass folds every (row, chunk) pair in
+// order into a partial, the second folds a row's partials in order and
+// stores. The cut depends only on the row length, never on the number of
+// threads or the execution space, so float sums come out bit-identical on
+// every run and every Kokkos build (which Kokkos's own parallel_reduce does
+// not promise). Rows of at most one chunk skip the first pass.
+//
+// argmax: a TeamPolicy, one team per row, with a nested parallel_reduce over
+// TeamThreadRange and a reducer whose combine (largest value, NaN largest,
+// lowest index on ties) is exact, hence independent of join order.
+#include <string>
+
+#include "kokkos_ops.hpp"
+
+namespace chorus::kokkos {
+
+namespace {
+// Elements one work item folds sequentially.
+constexpr int64_t kChunk = 4096;
+}  // namespace
+
+// Folds: an accumulator, its identity, and how a value (or another partial)
+// enters it.
+template <typename T>
+struct SumFold {
+  using acc = T;
+  KOKKOS_INLINE_FUNCTION static T identity() { return T(0); }
+  KOKKOS_INLINE_FUNCTION static void add(T& a, T v) { a += v; }
+};
+template <typename T>
+struct MaxFold {
+  using acc = T;
+  KOKKOS_INLINE_FUNCTION static T identity() { return -infinity<T>(); }
+  KOKKOS_INLINE_FUNCTION static void add(T& a, T v) { a = maximum(a, v); }
+};
+template <typename T>
+struct MinFold {
+  using acc = T;
+  KOKKOS_INLINE_FUNCTION static T identity() { return infinity<T>(); }
+  KOKKOS_INLINE_FUNCTION static void add(T& a, T v) { a = minimum(a, v); }
+};
+// Integer sums wrap modulo 2^64; the store keeps the dtype's low bits.
+struct WrappingSumFold {
+  using acc = int64_t;
+  KOKKOS_INLINE_FUNCTION static int64_t identity() { return 0; }
+  KOKKOS_INLINE_FUNCTION static void add(int64_t& a, int64_t v) {
+    a = static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(v));
+  }
+};
+struct IntMaxFold {
+  using acc = int64_t;
+  KOKKOS_INLINE_FUNCTION static int64_t identity() { return INT64_MIN; }
+  KOKKOS_INLINE_FUNCTION static void add(int64_t& a, int64_t v) { a = v > a ? v : a; }
+};
+struct IntMinFold {
+  using acc = int64_t;
+  KOKKOS_INLINE_FUNCTION static int64_t identity() { return INT64_MAX; }
+  KOKKOS_INLINE_FUNCTION static void add(int64_t& a, int64_t v) { a = v < a ? v : a; }
+};
+
+template <chorus_dtype D, class Fold>
+void reduce_kernel(const Exec& exec, const Walk<2>& rows, const Walk<1>& inner, bool mean,
+                   const unsigned char* x, unsigned char* out) {
+  using S = Storage<D>;
+  using A = typename Fold::acc;
+  const int64_t n = inner.count;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  if (chunks <= 1) {
+    Kokkos::parallel_for("chorus::reduce", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
+      int64_t at[2];
+      rows.locate(r, at);
+      A acc = Fold::identity();
+      walk_range(inner, at[0], 0, n, [&](int64_t e) { Fold::add(acc, S::load(x, e)); });
+      if (mean) acc /= static_cast<A>(n);
+      S::store(out, at[1], acc);
+    });
+    return;
+  }
+  Kokkos::View<A*, Memory> partial(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::reduce partials"),
+                                   rows.count * chunks);
+  Kokkos::parallel_for("chorus::reduce_chunks", Range(exec, 0, rows.count * chunks), KOKKOS_LAMBDA(int64_t item) {
+    const int64_t r = item / chunks;
+    const int64_t c = item - r * chunks;
+    int64_t at[2];
+    rows.locate(r, at);
+    const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
+    A acc = Fold::identity();
+    walk_range(inner, at[0], c * kChunk, end, [&](int64_t e) { Fold::add(acc, S::load(x, e)); });
+    partial(item) = acc;
+  });
+  Kokkos::parallel_for("chorus::reduce_rows", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
+    int64_t at[2];
+    rows.locate(r, at);
+    A acc = Fold::identity();
+    for (int64_t c = 0; c < chunks; ++c) Fold::add(acc, partial(r * chunks + c));
+    if (mean) acc /= static_cast<A>(n);
+    S::store(out, at[1], acc);
+  });
+  // The partials are freed on return; a device space may still be running.
+  exec.fence();
+}
+
+chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
+  const chorus_backend_tensor& x = d.tensors[0];
+  const chorus_backend_tensor& out = d.tensors[1];
+  if (d.subop < 0 || d.subop >= CHORUS_REDUCE_COUNT_)
+    return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                  "kokkos: reduce: subop " + std::to_string(d.subop) + " is not a chorus_reduce_op");
+  const uint32_t reduced = static_cast<uint32_t>(__builtin_popcount(d.axes_mask));
+  if (reduced == 0 || reduced > x.rank || out.rank != x.rank)
+    return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                  "kokkos: reduce: axes_mask " + std::to_string(d.axes_mask) + " does not fit x of rank " +
+                      std::to_string(x.rank) + " and out of rank " + std::to_string(out.rank));
+  const uint32_t kept = x.rank - reduced;
+  // Output elements walk the kept (leading) axes of x and out alike; each
+  // one's reduction walks x's trailing axes from there.
+  const chorus_backend_tensor* const both[2] = {&x, &out};
+  const Walk<2> rows = make_walk<2>(0, kept, x.shape, both);
+  chorus_backend_tensor x_inner = x;
+  x_inner.offset = 0;
+  const chorus_backend_tensor* const only_x[1] = {&x_inner};
+  const Walk<1> inner = make_walk<1>(kept, reduced, x.shape, only_x);
+
+  const int op = d.subop;
+  if (is_integer_dtype(x.dtype)) {
+    if (op == CHORUS_REDUCE_MEAN)
+      return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                    std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_label(x.dtype));
+    with_integer_dtype(x.dtype, [&]<chorus_dtype D>() {
+      if (op == CHORUS_REDUCE_SUM)
+        reduce_kernel<D, WrappingSumFold>(exec, rows, inner, false, data_of(x), data_of(out));
+      else if (op == CHORUS_REDUCE_MAX)
+        reduce_kernel<D, IntMaxFold>(exec, rows, inner, false, data_of(x), data_of(out));
+      else
+        reduce_kernel<D, IntMinFold>(exec, rows, inner, false, data_of(x), data_of(out));
+    });
+    return CHORUS_OK;
+  }
+  with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+    using T = typename Storage<D>::compute;
+    if (op == CHORUS_REDUCE_SUM || op == CHORUS_REDUCE_MEAN)
+      reduce_kernel<D, SumFold<T>>(exec, rows, inner, op == CHORUS_REDUCE_MEAN, data_of(x), data_of(out));
+    else if (op == CHORUS_REDUCE_MAX)
+      reduce_kernel<D, MaxFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
+    else
+      reduce_kernel<D, MinFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
+  });
+  return CHORUS_OK;
+}
+
+// ----------------------------------------------------------------- argmax
+
+template <typename K>
+struct Best {
+  K value;
+  int64_t index;  // -1: the identity, no element seen yet
+  KOKKOS_INLINE_FUNCTION static Best copy(const volatile Best& from) { return Best{from.value, from.index}; }
+  KOKKOS_INLINE_FUNCTION void assign(const Best& from) volatile {
+    value = from.value;
+    index = from.index;
+  }
+};
+
+// The first largest element; NaN beats everything, the first NaN the rest.
+template <typename K>
+struct BestCombine {
+  using value_type = Best<K>;
+  KOKKOS_INLINE_FUNCTION static Best<K> identity() { return Best<K>{K(0), -1}; }
+  KOKKOS_INLINE_FUNCTION static Best<K> combine(const Best<K>& a, const Best<K>& b) {
+    if (a.index < 0) return b;
+    if (b.index < 0) return a;
+    const bool a_nan = is_nan(a.value);
+    const bool b_nan = is_nan(b.value);
+    if (a_nan != b_nan) return a_nan ? a : b;
+    if (!a_nan && a.value != b.value) return a.value > b.value ? a : b;
+    return a.index < b.index ? a : b;
+  }
+};
+
+template <chorus_dtype D>
+void argmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t stride, const unsigned char* x,
+                   unsigned char* out) {
+  using S = Storage<D>;
+  using K = typename S::compute;
+  Kokkos::parallel_for("chorus::argmax", TeamPolicy(exec, rows.count, Kokkos::AUTO),
+                       KOKKOS_LAMBDA(const Member& team) {
+                         int64_t at[2];
+                         rows.locate(team.league_rank(), at);
+                         Best<K> best = BestCombine<K>::identity();
+                         Kokkos::parallel_reduce(
+                             Kokkos::TeamThreadRange(team, n),
+                             [&](int64_t j, Best<K>& local) {
+                               local = BestCombine<K>::combine(local, Best<K>{S::load(x, at[0] + j * stride), j});
+                             },
+                             ExactReducer<BestCombine<K>>(best));
+                         Kokkos::single(Kokkos::PerTeam(team), [&]() { store_bits<int64_t>(out, at[1], best.index); });
+                       });
+}
+
+chorus_status run_argmax(const Exec& exec, const chorus_op_desc& d) {
+  const chorus_backend_tensor& x = d.tensors[0];
+  const chorus_backend_tensor& out = d.tensors[1];
+  if (x.rank == 0 || d.axis != static_cast<int32_t>(x.rank) - 1)
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: argmax: axis " + std::to_string(d.axis) +
+                                                     " is not the last axis of x (rank " +
+                                                     std::to_string(x.rank) + ")");
+  const uint32_t last = x.rank - 1;
+  const chorus_backend_tensor* const both[2] = {&x, &out};
+  const Walk<2> rows = make_walk<2>(0, last, x.shape, both);
+  const auto launch = [&]<chorus_dtype D>() {
+    argmax_kernel<D>(exec, rows, x.shape[last], x.strides[last], data_of(x), data_of(out));
+  };
+  if (!with_float_dtype(x.dtype, launch)) with_integer_dtype(x.dtype, launch);
+  return CHORUS_OK;
+}
+
+}  // namespace chorus::kokkos
