@@ -5,8 +5,9 @@
 // One TeamPolicy team per (batch, 32x32 tile of c). Per step of 32 along K the
 // team loads an A tile and a B tile into team scratch memory, converted to
 // the compute type (f32 for f32/f16/bf16, f64 for f64), zero outside the
-// matrices; team threads own rows of the tile (TeamThreadRange) and vector
-// lanes its columns (ThreadVectorRange), accumulating in a scratch tile.
+// matrices; team threads own rows of the tile (TeamThreadRange) and
+// accumulate a row at a time into a scratch tile; the epilogue spreads each
+// row's columns over vector lanes (ThreadVectorRange).
 // Every element's sum runs over k in ascending order whatever the team or
 // vector size, so the result is deterministic and an exactly representable
 // product sum is reproduced bit for bit. The epilogue follows the reference's
@@ -82,12 +83,19 @@ void gemm_kernel(const Exec& exec, int64_t batch, const GemmShape& g, const unsi
                         : T(0);
       });
       team.team_barrier();
+      // A row of the tile lives in a local array for the whole K step: a
+      // fixed-length loop the compiler keeps in registers and vectorises.
       Kokkos::parallel_for(Kokkos::TeamThreadRange(team, kTileM), [&](int i) {
+        T row[kTileN];
+        T* const acc_row = acc.data() + i * kTileN;
+        const T* const a_row = a_tile.data() + i * kTileK;
+        for (int j = 0; j < kTileN; ++j) row[j] = acc_row[j];
         for (int kk = 0; kk < depth; ++kk) {
-          const T av = a_tile(i * kTileK + kk);
-          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, kTileN),
-                               [&](int j) { acc(i * kTileN + j) += av * b_tile(kk * kTileN + j); });
+          const T av = a_row[kk];
+          const T* const b_row = b_tile.data() + kk * kTileN;
+          for (int j = 0; j < kTileN; ++j) row[j] += av * b_row[j];
         }
+        for (int j = 0; j < kTileN; ++j) acc_row[j] = row[j];
       });
     }
     team.team_barrier();
