@@ -1,0 +1,27 @@
+// embedded_kernels.hpp — the portable kernel sources (backends/kernels/) as
+// string constants inside a plugin, generated at build time by
+// EmbedKernels.cmake. Plugins look files up by name and assemble a program
+// text from a prelude and the family's files.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace chorus::kernels {
+
+struct EmbeddedFile {
+  const char* name;  // file name without folder, e.g. "gemm.cl"
+  const char* text;
+};
+
+// Every embedded file, in the order they were listed.
+std::span<const EmbeddedFile> embedded_files();
+
+// The text of `name`, or an empty view when no such file was embedded.
+inline std::string_view embedded_file(std::string_view name) {
+  for (const EmbeddedFile& f : embedded_files())
+    if (name == f.name) return f.text;
+  return {};
+}
+
+}  // namespace chorus::kernels

@@ -1,0 +1,160 @@
+/* gemm.cl — c = act(alpha * a @ b + beta * c + bias) on [batch, M, K] x
+ * [batch, K, N], one program per DT. Three kernels:
+ *
+ *   gemm_pack_a, gemm_pack_b: copy a and b, through any strides (transposes
+ *     and batch broadcasts arrive as strides) and from any float dtype, into
+ *     zero-padded panels in the accumulation type: a as [M/MR][K][MR], b as
+ *     [N/NR][K][NR]. Packing is what makes the multiply fast and simple: its
+ *     loads are unit-stride, aligned and never out of bounds, and no
+ *     power-of-two leading dimension can alias cache sets.
+ *   gemm_multiply: each work-item owns an MR x NR block of c in registers
+ *     (NR/VW vectors of VW lanes per row), walks k in order with one fused
+ *     multiply-add per lane, then applies the epilogue element by element.
+ *     With GEMM_LOCAL the work-group first stages KC-deep slabs of its
+ *     LM a-panels and LN b-panels in local memory (the GPU path); without
+ *     it, each work-item streams its panels from global memory, which on
+ *     CPUs sit in cache (PoCL emulates local memory and barriers at a cost
+ *     that outweighs what they buy there).
+ * Every element is the same k-ordered sum in either path, so the results
+ * are identical and bitwise reproducible. Tile sizes (MR, NR, VW, LM, LN,
+ * KC) come from the host's tuning table.
+ */
+#define T STORAGE(DT)
+#define CT COMPUTE(DT)
+#define VCT VCOMPUTE(DT)
+#define ACC CT
+#define VACC VCT
+#define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
+#define NV (NR / VW)
+#if DT_IS_F64
+#define LOADV_ACC(p, i) loadv_f64((p), (i))
+#define LOADV_LOCAL_ACC(p, i) loadv_local_f64((p), (i))
+#define ACC_TO_ARRAY VD_TO_ARRAY
+#else
+#define LOADV_ACC(p, i) loadv_f32((p), (i))
+#define LOADV_LOCAL_ACC(p, i) loadv_local_f32((p), (i))
+#define ACC_TO_ARRAY VF_TO_ARRAY
+#endif
+
+/* One work-item per packed element of one batch: q = (panel*K + k)*MR + i. */
+KERNEL void gemm_pack_a(GLOBAL const T* a_, GLOBAL ACC* packed, ck_gemm g) {
+  const I64 q = global_id(0);
+  const I64 b = global_id(1);
+  if (q >= g.m_padded * g.k) return;
+  const I64 i = q % MR;
+  const I64 k = (q / MR) % g.k;
+  const I64 row = (q / (MR * g.k)) * MR + i;
+  ACC v = K(0.0);
+  if (row < g.m) v = LOAD(DT, a_, g.a_offset + b * g.a_strides[0] + row * g.a_strides[1] + k * g.a_strides[2]);
+  packed[b * g.m_padded * g.k + q] = v;
+}
+
+/* q = (panel*K + k)*NR + j. */
+KERNEL void gemm_pack_b(GLOBAL const T* b_, GLOBAL ACC* packed, ck_gemm g) {
+  const I64 q = global_id(0);
+  const I64 b = global_id(1);
+  if (q >= g.n_padded * g.k) return;
+  const I64 j = q % NR;
+  const I64 k = (q / NR) % g.k;
+  const I64 col = (q / (NR * g.k)) * NR + j;
+  ACC v = K(0.0);
+  if (col < g.n) v = LOAD(DT, b_, g.b_offset + b * g.b_strides[0] + k * g.b_strides[1] + col * g.b_strides[2]);
+  packed[b * g.n_padded * g.k + q] = v;
+}
+
+DEVICE_FN ACC gemm_activate(ACC v, I64 activation) {
+  switch (activation) {
+    case 1: return U_RELU(v);
+    case 2: return U_GELU_ERF(v);
+    case 3: return U_GELU_TANH(v);
+    case 4: return U_SILU(v);
+    default: return v;
+  }
+}
+
+KERNEL void gemm_multiply(GLOBAL const ACC* a_packed, GLOBAL const ACC* b_packed, GLOBAL T* c,
+                          GLOBAL const T* bias, ck_gemm g, ACC alpha, ACC beta) {
+  const I64 panel_m = global_id(0);
+  const I64 panel_n = global_id(1);
+  const I64 b = global_id(2);
+  const I64 kk = g.k;
+  const GLOBAL ACC* pa = a_packed + b * g.a_packed_batch_stride + panel_m * kk * MR;
+  const GLOBAL ACC* pb = b_packed + b * g.b_packed_batch_stride + panel_n * kk * NR;
+
+  VACC acc[MR][NV];
+  PRAGMA_UNROLL
+  for (int i = 0; i < MR; ++i) {
+    PRAGMA_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = VSPLAT(K(0.0));
+  }
+
+#if GEMM_LOCAL
+  /* Slabs of the work-group's LM a-panels and LN b-panels, KC deep. */
+  LOCAL ACC a_slab[LM * KC * MR];
+  LOCAL ACC b_slab[LN * KC * NR];
+  const I64 lm = local_id(0), ln = local_id(1);
+  const I64 threads = LM * LN, me = ln * LM + lm;
+  const GLOBAL ACC* group_a = a_packed + b * g.a_packed_batch_stride + (panel_m - lm) * kk * MR;
+  const GLOBAL ACC* group_b = b_packed + b * g.b_packed_batch_stride + (panel_n - ln) * kk * NR;
+  for (I64 k0 = 0; k0 < kk; k0 += KC) {
+    const I64 depth = CK_MIN_I64((I64)KC, kk - k0);
+    for (I64 t = me; t < LM * depth * MR; t += threads) {
+      const I64 p = t / (depth * MR), r = t % (depth * MR);
+      a_slab[p * KC * MR + r] = group_a[p * kk * MR + k0 * MR + r];
+    }
+    for (I64 t = me; t < LN * depth * NR; t += threads) {
+      const I64 p = t / (depth * NR), r = t % (depth * NR);
+      b_slab[p * KC * NR + r] = group_b[p * kk * NR + k0 * NR + r];
+    }
+    barrier_local();
+    for (I64 k = 0; k < depth; ++k) {
+      VACC bv[NV];
+      PRAGMA_UNROLL
+      for (int j = 0; j < NV; ++j) bv[j] = LOADV_LOCAL_ACC(b_slab, ln * KC * NR + k * NR + j * VW);
+      PRAGMA_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        const VACC av = VSPLAT(a_slab[lm * KC * MR + k * MR + i]);
+        PRAGMA_UNROLL
+        for (int j = 0; j < NV; ++j) acc[i][j] = fma(av, bv[j], acc[i][j]);
+      }
+    }
+    barrier_local();
+  }
+#else
+  for (I64 k = 0; k < kk; ++k) {
+    VACC bv[NV];
+    PRAGMA_UNROLL
+    for (int j = 0; j < NV; ++j) bv[j] = LOADV_ACC(pb, k * NR + j * VW);
+    PRAGMA_UNROLL
+    for (int i = 0; i < MR; ++i) {
+      const VACC av = VSPLAT(pa[k * MR + i]);
+      PRAGMA_UNROLL
+      for (int j = 0; j < NV; ++j) acc[i][j] = fma(av, bv[j], acc[i][j]);
+    }
+  }
+#endif
+
+  /* Epilogue: c is not read when beta == 0 (it may hold NaN). */
+  const I64 row0 = panel_m * MR, col0 = panel_n * NR;
+  PRAGMA_UNROLL
+  for (int i = 0; i < MR; ++i) {
+    const I64 row = row0 + i;
+    if (row >= g.m) break;
+    PRAGMA_UNROLL
+    for (int j = 0; j < NV; ++j) {
+      ACC lanes[VW];
+      ACC_TO_ARRAY(acc[i][j], lanes);
+      for (int l = 0; l < VW; ++l) {
+        const I64 col = col0 + j * VW + l;
+        if (col >= g.n) break;
+        const I64 at = g.c_offset + b * g.c_strides[0] + row * g.c_strides[1] + col * g.c_strides[2];
+        ACC v = alpha * lanes[l];
+        if (g.read_c) v += beta * LOAD(DT, c, at);
+        if (g.has_bias)
+          v += LOAD(DT, bias, g.bias_offset + b * g.bias_strides[0] + row * g.bias_strides[1] +
+                                  col * g.bias_strides[2]);
+        STORE(DT, c, at, gemm_activate(v, g.activation));
+      }
+    }
+  }
+}

@@ -1,0 +1,782 @@
+// opencl_backend.cpp — the OpenCL plugin (libchorus-opencl.so): a thin host
+// driver over the portable kernels. It finds every device of every platform,
+// owns contexts, queues, buffers and profiling events, builds programs from
+// the embedded kernel text (memory cache per device, then the disk cache of
+// backends/common, then the compiler), and runs the launches that
+// backends/common/op_plan.cpp plans for each op. No op logic lives here.
+//
+// Failures come back as statuses with a sentence through host->set_error:
+// a build failure carries the compiler's log, resource exhaustion is
+// CHORUS_ERROR_OUT_OF_MEMORY, anything else the driver reports is
+// CHORUS_ERROR_DEVICE. Nothing aborts.
+#include <chorus/backend.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "embedded_kernels.hpp"
+#include "kernel_cache.hpp"
+#include "op_plan.hpp"
+#include "opencl_api.hpp"
+
+namespace chorus::opencl {
+namespace {
+
+using backend_common::CacheKey;
+using backend_common::DeviceTraits;
+using backend_common::KernelArg;
+using backend_common::KernelCache;
+using backend_common::Launch;
+using backend_common::Plan;
+using backend_common::ProgramSpec;
+
+const chorus_host_api* g_host = nullptr;
+
+chorus_status report(chorus_status status, const std::string& message) {
+  if (g_host && g_host->set_error) return g_host->set_error(status, ("opencl: " + message).c_str());
+  return status;
+}
+
+void log(int level, const std::string& message) {
+  if (g_host && g_host->log) g_host->log(level, ("opencl: " + message).c_str());
+}
+
+// The status an OpenCL error code stands for.
+chorus_status status_of(cl_int code) {
+  switch (code) {
+    case CL_OUT_OF_RESOURCES:
+    case CL_OUT_OF_HOST_MEMORY:
+    case CL_MEM_OBJECT_ALLOCATION_FAILURE:
+      return CHORUS_ERROR_OUT_OF_MEMORY;
+    default:
+      return CHORUS_ERROR_DEVICE;
+  }
+}
+
+chorus_status cl_failure(const std::string& what, cl_int code) {
+  return report(status_of(code), what + " failed: " + error_name(code));
+}
+
+template <size_t N>
+void copy_text(char (&dst)[N], const std::string& src) {
+  std::snprintf(dst, N, "%s", src.c_str());
+}
+
+// ------------------------------------------------------------ discovery
+
+struct DeviceRecord {
+  cl_platform_id platform = nullptr;
+  cl_device_id id = nullptr;
+  chorus_device_info info{};
+  std::string platform_name, platform_version, device_version, opencl_c_version, extensions;
+  bool correctly_rounded_divide_sqrt = false;
+  int opencl_c_major = 1, opencl_c_minor = 0;
+  backend_common::DeviceIdentity identity;
+};
+
+struct Plugin {
+  const Api* api = nullptr;
+  std::vector<DeviceRecord> devices;
+};
+
+std::string device_string(const Api* api, cl_device_id d, cl_device_info what) {
+  size_t size = 0;
+  if (api->clGetDeviceInfo(d, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  std::string s(size, '\0');
+  if (api->clGetDeviceInfo(d, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
+  s.resize(std::strlen(s.c_str()));
+  return s;
+}
+
+std::string platform_string(const Api* api, cl_platform_id p, cl_platform_info what) {
+  size_t size = 0;
+  if (api->clGetPlatformInfo(p, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  std::string s(size, '\0');
+  if (api->clGetPlatformInfo(p, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
+  s.resize(std::strlen(s.c_str()));
+  return s;
+}
+
+template <typename T>
+T device_value(const Api* api, cl_device_id d, cl_device_info what, T fallback = T{}) {
+  T v{};
+  return api->clGetDeviceInfo(d, what, sizeof v, &v, nullptr) == CL_SUCCESS ? v : fallback;
+}
+
+bool has_extension(const std::string& list, const char* name) {
+  const std::string padded = " " + list + " ";
+  return padded.find(std::string(" ") + name + " ") != std::string::npos;
+}
+
+void describe(const Api* api, DeviceRecord& r) {
+  chorus_device_info& info = r.info;
+  r.platform_name = platform_string(api, r.platform, CL_PLATFORM_NAME);
+  r.platform_version = platform_string(api, r.platform, CL_PLATFORM_VERSION);
+  r.device_version = device_string(api, r.id, CL_DEVICE_VERSION);
+  r.opencl_c_version = device_string(api, r.id, CL_DEVICE_OPENCL_C_VERSION);
+  r.extensions = device_string(api, r.id, CL_DEVICE_EXTENSIONS);
+  std::sscanf(r.opencl_c_version.c_str(), "OpenCL C %d.%d", &r.opencl_c_major, &r.opencl_c_minor);
+  const std::string name = device_string(api, r.id, CL_DEVICE_NAME);
+  const std::string vendor = device_string(api, r.id, CL_DEVICE_VENDOR);
+  copy_text(info.description, name);
+  copy_text(info.vendor, vendor);
+  copy_text(info.driver_version, device_string(api, r.id, CL_DRIVER_VERSION) + " (" + r.device_version + ")");
+  copy_text(info.compiler_version, r.opencl_c_version + " (" + r.platform_name + ")");
+
+  const auto type = device_value<cl_device_type>(api, r.id, CL_DEVICE_TYPE);
+  if (type & CL_DEVICE_TYPE_GPU) {
+    const auto unified = device_value<cl_bool>(api, r.id, CL_DEVICE_HOST_UNIFIED_MEMORY);
+    info.kind = unified ? CHORUS_DEVICE_KIND_INTEGRATED_GPU : CHORUS_DEVICE_KIND_DISCRETE_GPU;
+    info.score = unified ? 200 : 300;
+  } else if (type & CL_DEVICE_TYPE_CPU) {
+    info.kind = CHORUS_DEVICE_KIND_CPU;
+    info.score = 100;
+  } else {
+    info.kind = CHORUS_DEVICE_KIND_ACCELERATOR;
+    info.score = 150;
+  }
+  info.memory_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_GLOBAL_MEM_SIZE);
+  info.max_allocation_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+  info.local_memory_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_LOCAL_MEM_SIZE);
+  info.max_work_group_size =
+      static_cast<uint32_t>(device_value<size_t>(api, r.id, CL_DEVICE_MAX_WORK_GROUP_SIZE, 1));
+  info.compute_units = device_value<cl_uint>(api, r.id, CL_DEVICE_MAX_COMPUTE_UNITS, 1);
+  const auto double_config = device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_DOUBLE_FP_CONFIG);
+  info.has_fp64 = has_extension(r.extensions, "cl_khr_fp64") || double_config != 0;
+  info.has_f16_arithmetic = has_extension(r.extensions, "cl_khr_fp16");
+  info.has_subgroups = has_extension(r.extensions, "cl_khr_subgroups") ||
+                       has_extension(r.extensions, "cl_intel_subgroups");
+  const auto single_config = device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_SINGLE_FP_CONFIG);
+  r.correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+  for (int d = CHORUS_DTYPE_F32; d < CHORUS_DTYPE_COUNT_; ++d)
+    if (d != CHORUS_DTYPE_F64 || info.has_fp64) info.dtype_mask |= 1u << d;
+  // No float atomics and fixed reduction orders in any kernel: every run of
+  // an op on one device gives the same bits.
+  info.numerics_supported = CHORUS_NUMERICS_DETERMINISTIC;
+  info.numerics_default = CHORUS_NUMERICS_DETERMINISTIC;
+  info.usable = 1;
+  if (!device_value<cl_bool>(api, r.id, CL_DEVICE_AVAILABLE, CL_TRUE)) {
+    info.usable = 0;
+    copy_text(info.reason, "the driver reports the device as not available");
+  } else if (!device_value<cl_bool>(api, r.id, CL_DEVICE_COMPILER_AVAILABLE, CL_TRUE)) {
+    info.usable = 0;
+    copy_text(info.reason, "the driver has no OpenCL C compiler for this device");
+  }
+  r.identity.vendor = vendor;
+  r.identity.name = name;
+  r.identity.kind = info.kind;
+  r.identity.max_work_group_size = info.max_work_group_size;
+  r.identity.local_memory_bytes = info.local_memory_bytes;
+  log(3, name + ": " + r.device_version + "; extensions: " + r.extensions);
+}
+
+chorus_status plugin_create(const chorus_host_api* host, void** out) {
+  g_host = host;
+  std::string why;
+  const Api* api = load_api(&why);
+  if (!api) return report(CHORUS_ERROR_UNAVAILABLE, why);
+  cl_uint platform_count = 0;
+  cl_int e = api->clGetPlatformIDs(0, nullptr, &platform_count);
+  constexpr cl_int kPlatformNotFound = -1001;  // CL_PLATFORM_NOT_FOUND_KHR, from the ICD loader
+  if (e == kPlatformNotFound || platform_count == 0)
+    return report(CHORUS_ERROR_UNAVAILABLE, "no OpenCL platform (is an ICD such as pocl-opencl-icd installed?)");
+  if (e != CL_SUCCESS) return report(CHORUS_ERROR_UNAVAILABLE, "clGetPlatformIDs failed: " + error_name(e));
+  std::vector<cl_platform_id> platforms(platform_count);
+  api->clGetPlatformIDs(platform_count, platforms.data(), nullptr);
+  auto plugin = std::make_unique<Plugin>();
+  plugin->api = api;
+  for (cl_platform_id p : platforms) {
+    cl_uint count = 0;
+    if (api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count) != CL_SUCCESS || count == 0)
+      continue;
+    std::vector<cl_device_id> ids(count);
+    api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr);
+    for (cl_device_id id : ids) {
+      DeviceRecord r;
+      r.platform = p;
+      r.id = id;
+      describe(api, r);
+      plugin->devices.push_back(std::move(r));
+    }
+  }
+  if (plugin->devices.empty())
+    return report(CHORUS_ERROR_UNAVAILABLE, "no OpenCL device on " + std::to_string(platform_count) +
+                                                " platform(s)");
+  *out = plugin.release();
+  return CHORUS_OK;
+}
+
+void plugin_destroy(void* plugin) { delete static_cast<Plugin*>(plugin); }
+
+uint32_t device_count(void* plugin) {
+  return static_cast<uint32_t>(static_cast<Plugin*>(plugin)->devices.size());
+}
+
+chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
+  auto* p = static_cast<Plugin*>(plugin);
+  if (index >= p->devices.size())
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "device index " + std::to_string(index) + " is out of range");
+  const chorus_device_info& mine = p->devices[index].info;
+  // libchorus owns name, backend and index.
+  copy_text(info->description, mine.description);
+  copy_text(info->vendor, mine.vendor);
+  copy_text(info->driver_version, mine.driver_version);
+  copy_text(info->compiler_version, mine.compiler_version);
+  copy_text(info->reason, mine.reason);
+  info->kind = mine.kind;
+  info->usable = mine.usable;
+  info->score = mine.score;
+  info->memory_bytes = mine.memory_bytes;
+  info->max_allocation_bytes = mine.max_allocation_bytes;
+  info->local_memory_bytes = mine.local_memory_bytes;
+  info->max_work_group_size = mine.max_work_group_size;
+  info->compute_units = mine.compute_units;
+  info->dtype_mask = mine.dtype_mask;
+  info->has_fp64 = mine.has_fp64;
+  info->has_f16_arithmetic = mine.has_f16_arithmetic;
+  info->has_subgroups = mine.has_subgroups;
+  info->numerics_supported = mine.numerics_supported;
+  info->numerics_default = mine.numerics_default;
+  return CHORUS_OK;
+}
+
+// --------------------------------------------------------------- device
+
+struct Program {
+  cl_program program = nullptr;
+  std::map<std::string, cl_kernel> kernels;
+};
+
+struct Device {
+  const Api* api = nullptr;
+  const DeviceRecord* record = nullptr;
+  cl_context context = nullptr;
+  DeviceTraits traits;
+  std::string build_options;  // options every program gets
+  KernelCache cache{""};
+  std::string identity;  // the device part of every cache key
+  // Guards programs, kernels (their arguments are set, then enqueued) and
+  // stats: one op at a time per device reaches the kernel objects.
+  std::mutex mutex;
+  std::unordered_map<std::string, Program> programs;
+  chorus_kernel_stats stats{};
+};
+
+struct Buffer {
+  cl_mem mem = nullptr;
+  uint64_t bytes = 0;
+};
+
+struct Queue {
+  Device* device = nullptr;
+  cl_command_queue queue = nullptr;
+  // Per-queue scratch (GEMM packing, partial reductions): ops on one
+  // in-order queue never overlap, ops on two queues never share it.
+  cl_mem scratch[2] = {nullptr, nullptr};
+  uint64_t scratch_bytes[2] = {0, 0};
+};
+
+struct Event {
+  Device* device = nullptr;
+  cl_event event = nullptr;
+};
+
+chorus_status device_open(void* plugin, uint32_t index, void** out) {
+  auto* p = static_cast<Plugin*>(plugin);
+  if (index >= p->devices.size())
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "device index " + std::to_string(index) + " is out of range");
+  const DeviceRecord& r = p->devices[index];
+  auto device = std::make_unique<Device>();
+  device->api = p->api;
+  device->record = &r;
+  cl_int e = CL_SUCCESS;
+  const cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
+                                              reinterpret_cast<cl_context_properties>(r.platform), 0};
+  device->context = p->api->clCreateContext(properties, 1, &r.id, nullptr, nullptr, &e);
+  if (!device->context) return cl_failure("clCreateContext", e);
+  device->traits.tuning = backend_common::tuning_for(r.identity);
+  device->traits.has_fp64 = r.info.has_fp64 != 0;
+  // Precise by default: no relaxed-math flags; ask for correctly rounded
+  // f32 division and square root where the device offers them.
+  device->build_options = r.opencl_c_major > 1 || r.opencl_c_minor >= 2 ? "-cl-std=CL1.2" : "";
+  if (r.correctly_rounded_divide_sqrt) device->build_options += " -cl-fp32-correctly-rounded-divide-sqrt";
+  char folder[4096] = {};
+  if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
+    device->cache = KernelCache(folder);
+  else
+    log(1, "no kernel cache folder; every program will be compiled");
+  device->identity = "platform=" + r.platform_name + " " + r.platform_version + "\ndevice=" +
+                     r.info.description + " " + r.info.vendor + "\ndriver=" + r.info.driver_version +
+                     "\ncompiler=" + r.opencl_c_version + "\nchorus=" +
+                     std::to_string(CHORUS_VERSION_MAJOR) + "." + std::to_string(CHORUS_VERSION_MINOR) +
+                     "." + std::to_string(CHORUS_VERSION_PATCH) + "\ntuning=" + device->traits.tuning.name;
+  *out = device.release();
+  return CHORUS_OK;
+}
+
+void device_close(void* handle) {
+  auto* device = static_cast<Device*>(handle);
+  if (!device) return;
+  const chorus_kernel_stats& s = device->stats;
+  log(2, std::string(device->record->info.description) + ": " + std::to_string(s.compiled) +
+             " program(s) compiled in " + std::to_string(static_cast<int>(s.compile_ms)) + " ms, " +
+             std::to_string(s.cache_hits) + " loaded from the kernel cache, " +
+             std::to_string(s.cache_rejected) + " cache entries rejected");
+  for (auto& [key, program] : device->programs) {
+    for (auto& [name, kernel] : program.kernels) device->api->clReleaseKernel(kernel);
+    device->api->clReleaseProgram(program.program);
+  }
+  device->api->clReleaseContext(device->context);
+  delete device;
+}
+
+chorus_status device_kernel_stats(void* handle, chorus_kernel_stats* stats) {
+  auto* device = static_cast<Device*>(handle);
+  std::lock_guard<std::mutex> lock(device->mutex);
+  *stats = device->stats;
+  return CHORUS_OK;
+}
+
+// ------------------------------------------------------------- programs
+
+std::string program_source(const ProgramSpec& spec, std::string* missing) {
+  std::string source;
+  auto append = [&](const std::string& name) {
+    const std::string_view text = kernels::embedded_file(name);
+    if (text.empty()) *missing = name;
+    source += "#line 1 \"" + name + "\"\n";
+    source += text;
+    source += "\n";
+  };
+  append("prelude_opencl.h");
+  for (const auto& f : spec.files) append(f);
+  return source;
+}
+
+std::string build_log(Device& d, cl_program program) {
+  size_t size = 0;
+  d.api->clGetProgramBuildInfo(program, d.record->id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &size);
+  std::string text(size, '\0');
+  if (size) d.api->clGetProgramBuildInfo(program, d.record->id, CL_PROGRAM_BUILD_LOG, size, text.data(), nullptr);
+  text.resize(std::strlen(text.c_str()));
+  const size_t limit = 6000;  // keep the message readable; the start names the first error
+  if (text.size() > limit) text = text.substr(0, limit) + "\n[... build log truncated]";
+  return text;
+}
+
+// Builds from a cached binary; false (program released) when the driver
+// will not take it, so the caller compiles from source instead.
+bool build_from_binary(Device& d, const std::vector<uint8_t>& binary, const std::string& options,
+                       cl_program* out) {
+  const unsigned char* bytes = binary.data();
+  const size_t size = binary.size();
+  cl_int status = CL_SUCCESS, e = CL_SUCCESS;
+  cl_program p = d.api->clCreateProgramWithBinary(d.context, 1, &d.record->id, &size, &bytes, &status, &e);
+  if (!p || e != CL_SUCCESS || status != CL_SUCCESS) {
+    if (p) d.api->clReleaseProgram(p);
+    return false;
+  }
+  if (d.api->clBuildProgram(p, 1, &d.record->id, options.c_str(), nullptr, nullptr) != CL_SUCCESS) {
+    d.api->clReleaseProgram(p);
+    return false;
+  }
+  *out = p;
+  return true;
+}
+
+std::vector<uint8_t> program_binary(Device& d, cl_program p) {
+  size_t size = 0;
+  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) != CL_SUCCESS || size == 0)
+    return {};
+  std::vector<uint8_t> binary(size);
+  unsigned char* pointer = binary.data();
+  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof pointer, &pointer, nullptr) != CL_SUCCESS)
+    return {};
+  return binary;
+}
+
+// The built program for spec (device mutex held).
+chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
+  const std::string key = spec.key();
+  auto found = d.programs.find(key);
+  if (found != d.programs.end()) {
+    *out = &found->second;
+    return CHORUS_OK;
+  }
+  std::string missing;
+  const std::string source = program_source(spec, &missing);
+  if (!missing.empty())
+    return report(CHORUS_ERROR_INTERNAL, "kernel file " + missing + " is not embedded in the plugin");
+  const std::string options = d.build_options + " " + spec.options();
+  const std::string cache_key = CacheKey()
+                                    .add("api", "opencl")
+                                    .add("identity", d.identity)
+                                    .add("options", options)
+                                    .add("source", source)
+                                    .hex();
+  cl_program program = nullptr;
+  std::vector<uint8_t> binary;
+  std::string why;
+  switch (d.cache.load(cache_key, &binary, &why)) {
+    case KernelCache::Lookup::hit:
+      if (build_from_binary(d, binary, options, &program)) {
+        ++d.stats.cache_hits;
+      } else {
+        ++d.stats.cache_rejected;
+        log(1, "the driver refused the cached binary of " + spec.label + "; recompiling");
+      }
+      break;
+    case KernelCache::Lookup::rejected:
+      ++d.stats.cache_rejected;
+      log(1, "corrupt kernel cache entry removed (" + why + "); recompiling " + spec.label);
+      break;
+    case KernelCache::Lookup::miss:
+      break;
+  }
+  if (!program) {
+    const auto start = std::chrono::steady_clock::now();
+    const char* text = source.c_str();
+    cl_int e = CL_SUCCESS;
+    program = d.api->clCreateProgramWithSource(d.context, 1, &text, nullptr, &e);
+    if (!program) return cl_failure("clCreateProgramWithSource (" + spec.label + ")", e);
+    e = d.api->clBuildProgram(program, 1, &d.record->id, options.c_str(), nullptr, nullptr);
+    d.stats.compile_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (e != CL_SUCCESS) {
+      const std::string log_text = build_log(d, program);
+      d.api->clReleaseProgram(program);
+      return report(e == CL_BUILD_PROGRAM_FAILURE ? CHORUS_ERROR_DEVICE : status_of(e),
+                    "building the " + spec.label + " kernels for " + d.record->info.description +
+                        " failed (" + error_name(e) + ", options: " + options + "). Build log:\n" +
+                        log_text);
+    }
+    ++d.stats.compiled;
+    if (d.cache.enabled()) {
+      const std::vector<uint8_t> built = program_binary(d, program);
+      if (built.empty())
+        log(2, "the driver gives no binary for " + spec.label + "; it will not be cached");
+      else if (!d.cache.store(cache_key, built, &why))
+        log(1, "kernel cache: " + why);
+    }
+  }
+  Program& entry = d.programs[key];
+  entry.program = program;
+  *out = &entry;
+  return CHORUS_OK;
+}
+
+chorus_status get_kernel(Device& d, const Launch& launch, cl_kernel* out) {
+  Program* program = nullptr;
+  if (const chorus_status s = get_program(d, launch.program, &program); s != CHORUS_OK) return s;
+  auto found = program->kernels.find(launch.kernel);
+  if (found != program->kernels.end()) {
+    *out = found->second;
+    return CHORUS_OK;
+  }
+  cl_int e = CL_SUCCESS;
+  cl_kernel k = d.api->clCreateKernel(program->program, launch.kernel.c_str(), &e);
+  if (!k)
+    return report(CHORUS_ERROR_INTERNAL, "kernel " + launch.kernel + " of " + launch.program.label +
+                                             ": clCreateKernel failed: " + error_name(e));
+  program->kernels[launch.kernel] = k;
+  *out = k;
+  return CHORUS_OK;
+}
+
+// ----------------------------------------------------------------- runs
+
+chorus_status ensure_scratch(Queue& q, const Plan& plan) {
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t wanted = std::max<uint64_t>(plan.scratch_bytes[i], 64);
+    if (q.scratch[i] && q.scratch_bytes[i] >= wanted) continue;
+    // The old buffer is released only when the commands using it are done.
+    if (q.scratch[i]) q.device->api->clReleaseMemObject(q.scratch[i]);
+    q.scratch[i] = nullptr;
+    q.scratch_bytes[i] = 0;
+    if (wanted > q.device->record->info.max_allocation_bytes)
+      return report(CHORUS_ERROR_OUT_OF_MEMORY,
+                    "the op needs " + std::to_string(wanted) + " bytes of scratch, more than the " +
+                        std::to_string(q.device->record->info.max_allocation_bytes) +
+                        " bytes the device allows in one allocation");
+    cl_int e = CL_SUCCESS;
+    q.scratch[i] = q.device->api->clCreateBuffer(q.device->context, CL_MEM_READ_WRITE, wanted, nullptr, &e);
+    if (!q.scratch[i]) return cl_failure("allocating " + std::to_string(wanted) + " bytes of scratch", e);
+    q.scratch_bytes[i] = wanted;
+  }
+  return CHORUS_OK;
+}
+
+// Runs a plan on q; buffers[i] is the cl_mem of buffer slot i. When
+// `enqueue` is false only the programs and kernels are prepared.
+chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const cl_mem* buffers, bool enqueue) {
+  std::lock_guard<std::mutex> lock(d.mutex);
+  if (enqueue)
+    if (const chorus_status s = ensure_scratch(*q, plan); s != CHORUS_OK) return s;
+  for (const Launch& launch : plan.launches) {
+    cl_kernel kernel = nullptr;
+    if (const chorus_status s = get_kernel(d, launch, &kernel); s != CHORUS_OK) return s;
+    if (!enqueue) continue;
+    for (size_t i = 0; i < launch.args.size(); ++i) {
+      const KernelArg& a = launch.args[i];
+      cl_int e = CL_SUCCESS;
+      switch (a.kind) {
+        case KernelArg::Kind::buffer:
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), &buffers[a.index]);
+          break;
+        case KernelArg::Kind::scratch:
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), &q->scratch[a.index]);
+          break;
+        case KernelArg::Kind::null_buffer:
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), nullptr);
+          break;
+        case KernelArg::Kind::bytes:
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), a.bytes.size(), a.bytes.data());
+          break;
+      }
+      if (e != CL_SUCCESS)
+        return report(CHORUS_ERROR_INTERNAL, "argument " + std::to_string(i) + " of " + launch.kernel +
+                                                 ": clSetKernelArg failed: " + error_name(e));
+    }
+    size_t global[3], local[3];
+    for (int k = 0; k < 3; ++k) {
+      global[k] = static_cast<size_t>(launch.global[k]);
+      local[k] = static_cast<size_t>(launch.local[k]);
+    }
+    const cl_int e = d.api->clEnqueueNDRangeKernel(q->queue, kernel, launch.dims, nullptr, global,
+                                                   local, 0, nullptr, nullptr);
+    if (e != CL_SUCCESS) return cl_failure("running " + launch.kernel + " (" + launch.program.label + ")", e);
+  }
+  return CHORUS_OK;
+}
+
+chorus_status plan_for(Device& d, const chorus_op_desc* desc, Plan* plan) {
+  std::string why;
+  const chorus_status s = backend_common::plan_op(*desc, d.traits, plan, &why);
+  if (s != CHORUS_OK) return report(s, why);
+  return CHORUS_OK;
+}
+
+chorus_status op_supports(void* device, const chorus_op_desc* desc) {
+  Plan plan;
+  return plan_for(*static_cast<Device*>(device), desc, &plan);
+}
+
+chorus_status op_prepare(void* device, const chorus_op_desc* desc) {
+  auto& d = *static_cast<Device*>(device);
+  Plan plan;
+  if (const chorus_status s = plan_for(d, desc, &plan); s != CHORUS_OK) return s;
+  return run_plan(d, nullptr, plan, nullptr, false);
+}
+
+chorus_status op_execute(void* queue, const chorus_op_desc* desc) {
+  auto& q = *static_cast<Queue*>(queue);
+  Plan plan;
+  if (const chorus_status s = plan_for(*q.device, desc, &plan); s != CHORUS_OK) return s;
+  cl_mem buffers[CHORUS_OP_MAX_TENSORS] = {};
+  for (uint32_t i = 0; i < desc->tensor_count && i < CHORUS_OP_MAX_TENSORS; ++i)
+    if (desc->tensors[i].buffer) buffers[i] = static_cast<Buffer*>(desc->tensors[i].buffer)->mem;
+  return run_plan(*q.device, &q, plan, buffers, true);
+}
+
+// ---------------------------------------------------- buffers and queues
+
+chorus_status buffer_create(void* device, uint64_t bytes, void** out) {
+  auto& d = *static_cast<Device*>(device);
+  if (bytes > d.record->info.max_allocation_bytes)
+    return report(CHORUS_ERROR_OUT_OF_MEMORY, "a buffer of " + std::to_string(bytes) +
+                                                  " bytes is larger than the device's largest allocation (" +
+                                                  std::to_string(d.record->info.max_allocation_bytes) + " bytes)");
+  cl_int e = CL_SUCCESS;
+  // OpenCL has no empty buffers; a 0-byte one still needs a handle.
+  cl_mem mem = d.api->clCreateBuffer(d.context, CL_MEM_READ_WRITE, bytes ? bytes : 1, nullptr, &e);
+  if (!mem) return cl_failure("allocating a buffer of " + std::to_string(bytes) + " bytes", e);
+  auto* b = new (std::nothrow) Buffer{mem, bytes};
+  if (!b) {
+    d.api->clReleaseMemObject(mem);
+    return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
+  }
+  *out = b;
+  return CHORUS_OK;
+}
+
+void buffer_destroy(void* device, void* buffer) {
+  auto* b = static_cast<Buffer*>(buffer);
+  if (!b) return;
+  static_cast<Device*>(device)->api->clReleaseMemObject(b->mem);
+  delete b;
+}
+
+chorus_status queue_create(void* device, uint32_t, void** out) {
+  auto& d = *static_cast<Device*>(device);
+  cl_int e = CL_SUCCESS;
+  cl_command_queue queue =
+      d.api->clCreateCommandQueue(d.context, d.record->id, CL_QUEUE_PROFILING_ENABLE, &e);
+  if (!queue) return cl_failure("clCreateCommandQueue", e);
+  auto* q = new (std::nothrow) Queue;
+  if (!q) {
+    d.api->clReleaseCommandQueue(queue);
+    return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
+  }
+  q->device = &d;
+  q->queue = queue;
+  *out = q;
+  return CHORUS_OK;
+}
+
+void queue_destroy(void* queue) {
+  auto* q = static_cast<Queue*>(queue);
+  if (!q) return;
+  const Api* api = q->device->api;
+  api->clFinish(q->queue);
+  for (cl_mem m : q->scratch)
+    if (m) api->clReleaseMemObject(m);
+  api->clReleaseCommandQueue(q->queue);
+  delete q;
+}
+
+chorus_status queue_sync(void* queue) {
+  auto* q = static_cast<Queue*>(queue);
+  const cl_int e = q->device->api->clFinish(q->queue);
+  return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clFinish", e);
+}
+
+uint32_t queue_numerics(void*) { return CHORUS_NUMERICS_DETERMINISTIC; }
+
+chorus_status buffer_write(void* queue, void* dst, uint64_t offset, const void* src, uint64_t bytes) {
+  if (bytes == 0) return CHORUS_OK;
+  auto* q = static_cast<Queue*>(queue);
+  const cl_int e = q->device->api->clEnqueueWriteBuffer(q->queue, static_cast<Buffer*>(dst)->mem, CL_TRUE,
+                                                        offset, bytes, src, 0, nullptr, nullptr);
+  return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clEnqueueWriteBuffer", e);
+}
+
+chorus_status buffer_read(void* queue, void* src, uint64_t offset, void* dst, uint64_t bytes) {
+  if (bytes == 0) return CHORUS_OK;
+  auto* q = static_cast<Queue*>(queue);
+  const cl_int e = q->device->api->clEnqueueReadBuffer(q->queue, static_cast<Buffer*>(src)->mem, CL_TRUE,
+                                                       offset, bytes, dst, 0, nullptr, nullptr);
+  return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clEnqueueReadBuffer", e);
+}
+
+// Copies and fills run as kernels rather than clEnqueueCopyBuffer /
+// clEnqueueFillBuffer: on PoCL those are a single-threaded memcpy at about
+// half the bandwidth the kernels reach (docs/perf/pocl.md).
+chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst, uint64_t dst_offset,
+                          uint64_t bytes) {
+  if (bytes == 0) return CHORUS_OK;
+  auto* q = static_cast<Queue*>(queue);
+  const Plan plan = backend_common::plan_buffer_copy(q->device->traits, src_offset, dst_offset, bytes);
+  const cl_mem buffers[2] = {static_cast<Buffer*>(src)->mem, static_cast<Buffer*>(dst)->mem};
+  return run_plan(*q->device, q, plan, buffers, true);
+}
+
+chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes, const void* pattern,
+                          uint32_t pattern_size) {
+  if (bytes == 0) return CHORUS_OK;
+  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8)
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "pattern_size must be 1, 2, 4 or 8");
+  auto* q = static_cast<Queue*>(queue);
+  const Plan plan = backend_common::plan_buffer_fill(q->device->traits, offset, bytes, pattern, pattern_size);
+  const cl_mem buffers[1] = {static_cast<Buffer*>(dst)->mem};
+  return run_plan(*q->device, q, plan, buffers, true);
+}
+
+// --------------------------------------------------------------- events
+
+chorus_status event_create(void* device, void** out) {
+  auto* e = new (std::nothrow) Event;
+  if (!e) return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
+  e->device = static_cast<Device*>(device);
+  *out = e;
+  return CHORUS_OK;
+}
+
+void event_destroy(void* event) {
+  auto* e = static_cast<Event*>(event);
+  if (!e) return;
+  if (e->event) e->device->api->clReleaseEvent(e->event);
+  delete e;
+}
+
+chorus_status event_record(void* event, void* queue) {
+  auto* e = static_cast<Event*>(event);
+  auto* q = static_cast<Queue*>(queue);
+  cl_event marker = nullptr;
+  const cl_int code = q->device->api->clEnqueueMarkerWithWaitList(q->queue, 0, nullptr, &marker);
+  if (code != CL_SUCCESS) return cl_failure("clEnqueueMarkerWithWaitList", code);
+  if (e->event) e->device->api->clReleaseEvent(e->event);
+  e->event = marker;
+  // Markers are not submitted until something flushes the queue.
+  q->device->api->clFlush(q->queue);
+  return CHORUS_OK;
+}
+
+chorus_status event_wait(void* event) {
+  auto* e = static_cast<Event*>(event);
+  if (!e->event) return report(CHORUS_ERROR_INVALID_ARGUMENT, "the event was never recorded");
+  const cl_int code = e->device->api->clWaitForEvents(1, &e->event);
+  return code == CL_SUCCESS ? CHORUS_OK : cl_failure("clWaitForEvents", code);
+}
+
+chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
+  auto* s = static_cast<Event*>(start);
+  auto* e = static_cast<Event*>(end);
+  if (!s->event || !e->event)
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "both events must be recorded before timing them");
+  const Api* api = s->device->api;
+  cl_ulong t0 = 0, t1 = 0;
+  cl_int code = api->clGetEventProfilingInfo(s->event, CL_PROFILING_COMMAND_END, sizeof t0, &t0, nullptr);
+  if (code == CL_SUCCESS)
+    code = api->clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, nullptr);
+  if (code != CL_SUCCESS) return cl_failure("clGetEventProfilingInfo", code);
+  *milliseconds = (static_cast<double>(t1) - static_cast<double>(t0)) * 1e-6;
+  return CHORUS_OK;
+}
+
+const chorus_backend_vtable kVtable = {
+    .abi_version = CHORUS_BACKEND_ABI_VERSION,
+    .struct_size = sizeof(chorus_backend_vtable),
+    .name = "opencl",
+    .plugin_create = plugin_create,
+    .plugin_destroy = plugin_destroy,
+    .device_count = device_count,
+    .device_info = device_info,
+    .device_open = device_open,
+    .device_close = device_close,
+    .buffer_create = buffer_create,
+    .buffer_destroy = buffer_destroy,
+    .queue_create = queue_create,
+    .queue_destroy = queue_destroy,
+    .queue_sync = queue_sync,
+    .queue_numerics = queue_numerics,
+    .buffer_write = buffer_write,
+    .buffer_read = buffer_read,
+    .buffer_copy = buffer_copy,
+    .buffer_fill = buffer_fill,
+    .event_create = event_create,
+    .event_destroy = event_destroy,
+    .event_record = event_record,
+    .event_wait = event_wait,
+    .event_elapsed_ms = event_elapsed_ms,
+    .op_supports = op_supports,
+    .op_prepare = op_prepare,
+    .op_execute = op_execute,
+    .device_kernel_stats = device_kernel_stats,
+};
+
+}  // namespace
+}  // namespace chorus::opencl
+
+extern "C" CHORUS_API const chorus_backend_vtable* chorus_backend_entry(uint32_t abi_version) {
+  return abi_version == CHORUS_BACKEND_ABI_VERSION ? &chorus::opencl::kVtable : nullptr;
+}
