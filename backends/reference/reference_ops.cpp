@@ -601,8 +601,8 @@ chorus_status gemm_loop(const chorus_op_desc& d) {
             load_as<T>(b, b.offset + p * b.strides[0] + k * b.strides[1] + j * b.strides[2]);
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < n; ++j) {
-        const T* a_row = &a_rows[i * k_len];
-        const T* b_column = &b_columns[j * k_len];
+        const T* a_row = a_rows.data() + i * k_len;
+        const T* b_column = b_columns.data() + j * k_len;
         T dot = 0;
         for (int64_t k = 0; k < k_len; ++k) dot += a_row[k] * b_column[k];
         const int64_t at = c.offset + p * c.strides[0] + i * c.strides[1] + j * c.strides[2];

@@ -1,0 +1,193 @@
+// cases_norm.cpp — layer norm and RMS norm over the float dtypes: with and
+// without gamma/beta, tile-edge and long rows, views (permuted, padded,
+// offset, in place, a strided gamma), and the rows that break naive kernels:
+// a large mean with a small spread (one-pass variance cancels), constant rows
+// (zero variance, eps decides) and values far below eps.
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "bounds.hpp"
+#include "cases.hpp"
+
+namespace chorus::conformance::detail {
+namespace {
+
+enum class Data { normal, large_mean, constant, tiny, nan_row };
+
+struct NormLayout {
+  std::string label, kind;
+  Tier tier = Tier::ci;
+  std::vector<int64_t> shape;
+  bool gamma = true, beta = true;
+  Data data = Data::normal;
+  double eps = 1e-5;
+  std::vector<int64_t> x_strides, y_strides;
+  int64_t x_offset = 0, y_offset = 0;
+  std::vector<int64_t> gamma_strides;
+  bool in_place = false;
+};
+
+void fill_rows(HostTensor& x, Data data, Rng& rng) {
+  const chorus_dtype d = x.dtype;
+  switch (data) {
+    case Data::normal:
+      fill_normal(x, rng, 2, 0.5);
+      break;
+    case Data::large_mean:
+      // The spread is small next to the mean, but still resolved by the
+      // format: E[x^2] - E[x]^2 loses every digit of it.
+      if (d == CHORUS_DTYPE_F16)
+        fill_normal(x, rng, 4, 1000);
+      else if (d == CHORUS_DTYPE_BF16)
+        fill_normal(x, rng, 256, 1e4);
+      else
+        fill_normal(x, rng, 1, 1e4);
+      break;
+    case Data::constant:
+      fill_list(x, {3.25L});
+      break;
+    case Data::tiny:
+      fill_normal(x, rng, d == CHORUS_DTYPE_F16 ? 1e-4 : 1e-20);
+      break;
+    case Data::nan_row:
+      fill_normal(x, rng, 1);
+      x.set(x.shape.back() + 2, std::numeric_limits<long double>::quiet_NaN());  // row 1
+      break;
+  }
+}
+
+CaseSpec norm_spec(chorus_dtype d, bool rms, const NormLayout& l, Rng& rng) {
+  CaseSpec s;
+  const int64_t n = l.shape.back();
+  HostTensor x(d, l.shape);
+  fill_rows(x, l.data, rng);
+  HostTensor gamma = l.gamma ? HostTensor(d, {n}) : HostTensor::absent();
+  HostTensor beta = l.beta && !rms ? HostTensor(d, {n}) : HostTensor::absent();
+  if (gamma.present) fill_normal(gamma, rng, 0.5, 1);
+  if (beta.present) fill_normal(beta, rng, 0.5);
+  Operand y{"y", HostTensor(d, l.shape), l.y_strides, l.y_offset, -1};
+  if (l.in_place) y.alias_of = 0;
+  const double eps = l.eps;
+  if (rms) {
+    s.operands = {Operand{"x", x, l.x_strides, l.x_offset, -1},
+                  Operand{"gamma", gamma, l.gamma_strides, 1, -1}, y};
+    s.output = 2;
+    s.call = [eps](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+      return chorus_rms_norm(q, t[0], t[1], eps, t[2]);
+    };
+    s.bound = bounds::rms_norm();
+  } else {
+    s.operands = {Operand{"x", x, l.x_strides, l.x_offset, -1},
+                  Operand{"gamma", gamma, l.gamma_strides, 1, -1}, Operand{"beta", beta, {}, 2, -1},
+                  y};
+    s.output = 3;
+    s.call = [eps](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+      return chorus_layer_norm(q, t[0], t[1], t[2], eps, t[3]);
+    };
+    s.bound = bounds::layer_norm(eps);
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, "eps=%g", eps);
+  s.call_text = text;
+  s.check = Check::bounded;
+  s.oracle = OracleKind::wide;
+  return s;
+}
+
+std::vector<NormLayout> layouts() {
+  std::vector<NormLayout> v;
+  auto make = [](std::string label, std::string kind, std::vector<int64_t> shape) {
+    NormLayout l;
+    l.label = std::move(label);
+    l.kind = std::move(kind);
+    l.shape = std::move(shape);
+    return l;
+  };
+  v.push_back(make("32x256", "accuracy", {32, 256}));
+  {
+    NormLayout l = make("17x33/no-affine", "accuracy", {17, 33});
+    l.gamma = l.beta = false;
+    v.push_back(l);
+    l = make("16x64/gamma-only", "accuracy", {16, 64});
+    l.beta = false;
+    v.push_back(l);
+    l = make("4x3x40/rank3", "accuracy", {4, 3, 40});
+    v.push_back(l);
+  }
+  for (const int64_t n : kTileSizes) v.push_back(make("4x" + std::to_string(n), "edge", {4, n}));
+  for (const int64_t n : kFullTileSizes) {
+    v.push_back(make("4x" + std::to_string(n), "edge", {4, n}));
+    v.back().tier = Tier::full;
+  }
+  v.push_back(make("2x4097", "edge", {2, 4097}));
+  v.push_back(make("1x65537", "edge", {1, 65537}));
+  v.back().tier = Tier::full;
+  v.push_back(make("70000x3", "edge", {70000, 3}));
+  v.back().tier = Tier::full;
+  v.push_back(make("0x8", "edge", {0, 8}));
+  {
+    NormLayout l = make("40x50/permuted", "view", {40, 50});
+    l.x_strides = permuted_strides(l.shape, {1, 0});
+    v.push_back(l);
+    l = make("40x50/permuted-out", "view", {40, 50});
+    l.y_strides = permuted_strides(l.shape, {1, 0});
+    v.push_back(l);
+    l = make("33x65/padded", "view", {33, 65});
+    l.x_strides = padded_strides(l.shape, 3);
+    l.y_strides = padded_strides(l.shape, 5);
+    v.push_back(l);
+    l = make("31x45/offset-gamma-strided", "view", {31, 45});
+    l.x_offset = 3;
+    l.y_offset = 1;
+    l.gamma_strides = {2};
+    v.push_back(l);
+    l = make("40x64/broadcast-rows", "view", {40, 64});
+    l.x_strides = broadcast_strides(l.shape, 0);
+    v.push_back(l);
+    l = make("50x70/inplace", "view", {50, 70});
+    l.in_place = true;
+    v.push_back(l);
+  }
+  {
+    NormLayout l = make("16x64/large-mean", "special", {16, 64});
+    l.data = Data::large_mean;
+    v.push_back(l);
+    l = make("8x32/constant-rows", "special", {8, 32});
+    l.data = Data::constant;
+    v.push_back(l);
+    l = make("8x32/below-eps", "special", {8, 32});
+    l.data = Data::tiny;
+    v.push_back(l);
+    l = make("4x16/nan-row", "special", {4, 16});
+    l.data = Data::nan_row;
+    v.push_back(l);
+    l = make("8x32/eps0", "special", {8, 32});
+    l.eps = 0;
+    v.push_back(l);
+  }
+  return v;
+}
+
+}  // namespace
+
+void add_norm_cases(std::vector<CaseEntry>& cases) {
+  for (const bool rms : {false, true}) {
+    const std::string op = rms ? "rms_norm" : "layer_norm";
+    for (const chorus_dtype d : kFloatDtypes) {
+      const std::string dt = dtype_text(d);
+      std::vector<NormLayout> all = layouts();
+      for (size_t i = 0; i < all.size(); ++i) {
+        NormLayout l = all[i];
+        if (i == 0 && (d == CHORUS_DTYPE_F32 || d == CHORUS_DTYPE_BF16)) l.tier = Tier::smoke;
+        if (l.data == Data::large_mean && d == CHORUS_DTYPE_F32 && !rms) l.tier = Tier::smoke;
+        if (l.label == "33x65/padded" && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
+        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op, "norm", dt,
+                 shape_text(l.shape), l.kind, l.tier,
+                 [d, rms, l](Rng& rng) { return norm_spec(d, rms, l, rng); });
+      }
+    }
+  }
+}
+
+}  // namespace chorus::conformance::detail

@@ -1,0 +1,170 @@
+// cases_softmax.cpp — softmax and log-softmax over the float dtypes, along the
+// last, first and a middle axis, at tile-edge and long row lengths, through
+// every view, and on the rows that break naive kernels: 88/89/90 and 1000
+// (exp overflows without the max subtraction), fully masked (-inf) rows, and
+// rows whose range makes most terms underflow.
+#include <cmath>
+#include <limits>
+
+#include "bounds.hpp"
+#include "cases.hpp"
+
+namespace chorus::conformance::detail {
+namespace {
+
+enum class Data { normal, special, wide_range };
+
+struct SoftmaxLayout {
+  std::string label, kind;
+  Tier tier = Tier::ci;
+  std::vector<int64_t> shape;
+  int32_t axis = -1;
+  Data data = Data::normal;
+  std::vector<int64_t> x_strides, y_strides;
+  int64_t x_offset = 0, y_offset = 0;
+  bool in_place = false;
+};
+
+// Rows of hand-picked trouble, then random rows to fill the tensor.
+void fill_special_rows(HostTensor& x, Rng& rng) {
+  const long double inf = std::numeric_limits<long double>::infinity();
+  const long double big = x.dtype == CHORUS_DTYPE_F16 ? 60000 : 1000;
+  const std::vector<std::vector<long double>> rows = {
+      {88, 89, 90, 0, -1, 87, 89.5, 90},
+      {big, big - 1, 0, -big, 1, big - 0.5L, 2, 3},
+      {-inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf},  // fully masked: NaN by definition
+      {-inf, 0, -inf, 1, -inf, 2, -inf, -inf},           // partly masked
+      {5, 5, 5, 5, 5, 5, 5, 5},
+      {-big, -big - 0.5L, -big - 1, -big, -big - 2, -big - 0.25L, -big - 3, -big - 1.5L},
+      {0, -0.0L, 1e-7L, -1e-7L, 0, 0, 0, 0},
+      {NAN, 0, 1, 2, 3, 4, 5, 6},
+      {inf, 0, 1, 2, 3, 4, 5, 6},
+  };
+  const int64_t n = x.shape.back();
+  for (int64_t r = 0; r * n < x.numel(); ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t i = r * n + j;
+      if (static_cast<size_t>(r) < rows.size() &&
+          static_cast<size_t>(j) < rows[static_cast<size_t>(r)].size())
+        x.set(i, rows[static_cast<size_t>(r)][static_cast<size_t>(j)]);
+      else
+        x.set(i, 3 * rng.normal());
+    }
+}
+
+CaseSpec softmax_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng) {
+  CaseSpec s;
+  HostTensor x(d, l.shape);
+  switch (l.data) {
+    case Data::normal:
+      fill_normal(x, rng, 3);
+      break;
+    case Data::special:
+      fill_special_rows(x, rng);
+      break;
+    case Data::wide_range:
+      // Terms from 1 down to far below the smallest subnormal.
+      fill_uniform(x, rng, d == CHORUS_DTYPE_F16 ? -20 : -120, 0);
+      break;
+  }
+  Operand y{"y", HostTensor(d, l.shape), l.y_strides, l.y_offset, -1};
+  if (l.in_place) y.alias_of = 0;
+  s.operands = {Operand{"x", x, l.x_strides, l.x_offset, -1}, y};
+  s.output = 1;
+  const int32_t axis = l.axis;
+  s.call = [axis, log](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+    return chorus_softmax(q, t[0], axis, log ? 1 : 0, t[1]);
+  };
+  s.call_text = "axis=" + std::to_string(axis) + (log ? " log=1" : " log=0");
+  s.check = Check::bounded;
+  s.oracle = OracleKind::wide;
+  s.bound = bounds::softmax(axis, log);
+  return s;
+}
+
+std::vector<SoftmaxLayout> layouts() {
+  std::vector<SoftmaxLayout> v;
+  auto make = [](std::string label, std::string kind, std::vector<int64_t> shape, int32_t axis) {
+    SoftmaxLayout l;
+    l.label = std::move(label);
+    l.kind = std::move(kind);
+    l.shape = std::move(shape);
+    l.axis = axis;
+    return l;
+  };
+  v.push_back(make("64x100", "accuracy", {64, 100}, -1));
+  v.push_back(make("17x33", "accuracy", {17, 33}, 1));
+  v.push_back(make("100x64/axis0", "accuracy", {100, 64}, 0));
+  v.push_back(make("8x50x9/axis1", "accuracy", {8, 50, 9}, 1));
+  for (const int64_t n : kTileSizes)
+    v.push_back(make("5x" + std::to_string(n), "edge", {5, n}, -1));
+  for (const int64_t n : kFullTileSizes) {
+    v.push_back(make("5x" + std::to_string(n), "edge", {5, n}, -1));
+    v.back().tier = Tier::full;
+  }
+  v.push_back(make("2x4097", "edge", {2, 4097}, -1));
+  v.push_back(make("1x65537", "edge", {1, 65537}, -1));
+  v.back().tier = Tier::full;
+  v.push_back(make("70000x3", "edge", {70000, 3}, -1));
+  v.back().tier = Tier::full;
+  v.push_back(make("0x5", "edge", {0, 5}, -1));
+  v.push_back(make("5x0", "edge", {5, 0}, -1));
+  {
+    SoftmaxLayout l = make("40x50/permuted", "view", {40, 50}, -1);
+    l.x_strides = permuted_strides(l.shape, {1, 0});
+    v.push_back(l);
+    l = make("40x50/permuted-out", "view", {40, 50}, -1);
+    l.y_strides = permuted_strides(l.shape, {1, 0});
+    v.push_back(l);
+    l = make("33x65/padded", "view", {33, 65}, -1);
+    l.x_strides = padded_strides(l.shape, 3);
+    l.y_strides = padded_strides(l.shape, 5);
+    v.push_back(l);
+    l = make("31x45/offset", "view", {31, 45}, -1);
+    l.x_offset = 3;
+    l.y_offset = 1;
+    v.push_back(l);
+    l = make("40x64/broadcast-rows", "view", {40, 64}, -1);
+    l.x_strides = broadcast_strides(l.shape, 0);
+    v.push_back(l);
+    l = make("40x64/broadcast-axis", "view", {40, 64}, -1);
+    l.x_strides = broadcast_strides(l.shape, 1);  // constant rows: 1/n each
+    v.push_back(l);
+    l = make("50x70/inplace", "view", {50, 70}, -1);
+    l.in_place = true;
+    v.push_back(l);
+  }
+  {
+    SoftmaxLayout l = make("12x8/rows", "special", {12, 8}, -1);
+    l.data = Data::special;
+    v.push_back(l);
+    l = make("16x256/wide-range", "special", {16, 256}, -1);
+    l.data = Data::wide_range;
+    v.push_back(l);
+  }
+  return v;
+}
+
+}  // namespace
+
+void add_softmax_cases(std::vector<CaseEntry>& cases) {
+  for (const bool log : {false, true}) {
+    const std::string op = log ? "log_softmax" : "softmax";
+    for (const chorus_dtype d : kFloatDtypes) {
+      const std::string dt = dtype_text(d);
+      std::vector<SoftmaxLayout> all = layouts();
+      for (size_t i = 0; i < all.size(); ++i) {
+        SoftmaxLayout l = all[i];
+        if (i == 0 && (d == CHORUS_DTYPE_F32 || (d == CHORUS_DTYPE_F16 && !log)))
+          l.tier = Tier::smoke;
+        if (l.data == Data::special && d == CHORUS_DTYPE_F32 && !log) l.tier = Tier::smoke;
+        if (l.label == "33x65/padded" && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
+        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op, "softmax", dt,
+                 shape_text(l.shape), l.kind, l.tier,
+                 [d, log, l](Rng& rng) { return softmax_spec(d, log, l, rng); });
+      }
+    }
+  }
+}
+
+}  // namespace chorus::conformance::detail

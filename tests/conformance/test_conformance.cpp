@@ -1,0 +1,340 @@
+// test_conformance.cpp — the CTest driver: runs the conformance suite on one
+// device (CHORUS_CONFORMANCE_DEVICE, default reference:0) at one tier
+// (CHORUS_CONFORMANCE_TIER, default ci), one TEST_CASE per op family, each
+// requiring zero failures and printing every failure's reproducer. A device
+// whose backend is unavailable or absent exits 77 before anything runs, which
+// CTest reports as skipped. Also here: self-tests of the harness's judging
+// (device-independent) and, tagged [faults], proof that the suite catches the
+// faults the test-double plugin plants.
+//
+// Other environment: CHORUS_CONFORMANCE_ISOLATE=1 forks per case;
+// CHORUS_CONFORMANCE_REPORT_DIR=<dir> writes conformance.json and .md there.
+#define CATCH_CONFIG_RUNNER
+#include <chorus/chorus.h>
+
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+
+#include "conformance.hpp"
+#include "detail.hpp"
+
+namespace {
+
+namespace cf = chorus::conformance;
+
+chorus_context g_context = nullptr;
+std::string g_device = "reference:0";
+cf::Tier g_tier = cf::Tier::ci;
+bool g_isolate = false;
+cf::Report g_collected;  // every family's results, for the optional report files
+
+std::string env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+cf::Report run_filtered(const std::string& filter, cf::Tier tier) {
+  cf::Options options;
+  options.device = g_device;
+  options.tier = tier;
+  options.op_filter = filter;
+  options.isolate = g_isolate;
+  return cf::run(g_context, options);
+}
+
+void run_family(const std::string& family) {
+  const cf::Report report = run_filtered(family, g_tier);
+  INFO("device " << g_device << ", tier " << cf::tier_name(g_tier));
+  REQUIRE(report.error.empty());
+  g_collected.device = report.device;
+  g_collected.chorus_version = report.chorus_version;
+  for (const cf::CaseResult& r : report.results) {
+    g_collected.results.push_back(r);
+    if (r.outcome == cf::Outcome::fail) {
+      FAIL_CHECK(r.name << "\n  reproducer: " << r.reproducer << "\n" << r.details);
+    }
+  }
+  const cf::Summary& s = report.summary;
+  g_collected.summary.pass += s.pass;
+  g_collected.summary.fail += s.fail;
+  g_collected.summary.unsupported += s.unsupported;
+  g_collected.summary.skipped += s.skipped;
+  std::printf("conformance %-8s on %s: %d pass, %d fail, %d unsupported, %d skipped\n",
+              family.c_str(), g_device.c_str(), s.pass, s.fail, s.unsupported, s.skipped);
+  std::fflush(stdout);
+  CHECK(s.pass + s.fail + s.unsupported + s.skipped > 0);  // a family with no cases is a suite bug
+  REQUIRE(s.fail == 0);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- families
+
+TEST_CASE("conformance: copy") {
+  run_family("copy");
+}
+TEST_CASE("conformance: fill") {
+  run_family("fill");
+}
+TEST_CASE("conformance: unary") {
+  run_family("unary");
+}
+TEST_CASE("conformance: binary") {
+  run_family("binary");
+}
+TEST_CASE("conformance: compare") {
+  run_family("compare");
+}
+TEST_CASE("conformance: where") {
+  run_family("where");
+}
+TEST_CASE("conformance: reduce") {
+  run_family("reduce");
+}
+TEST_CASE("conformance: gemm") {
+  run_family("gemm");
+}
+TEST_CASE("conformance: softmax") {
+  run_family("softmax");
+}
+TEST_CASE("conformance: norm") {
+  run_family("norm");
+}
+
+// ------------------------------------------------- the harness judges right
+
+namespace {
+using chorus::conformance::detail::HostTensor;
+using chorus::conformance::detail::judge;
+
+HostTensor tensor(chorus_dtype d, std::vector<long double> values) {
+  HostTensor t(d, {static_cast<int64_t>(values.size())});
+  for (size_t i = 0; i < values.size(); ++i) t.set(static_cast<int64_t>(i), values[i]);
+  return t;
+}
+bool passes(chorus_dtype d, long double expected, long double got, double bound,
+            bool signed_zero = false) {
+  const HostTensor e = tensor(CHORUS_DTYPE_F64, {expected}), g = tensor(d, {got});
+  const std::vector<double> b = {bound};
+  return judge(e, g, bound > 0 ? &b : nullptr, signed_zero, false).ok;
+}
+}  // namespace
+
+TEST_CASE("harness: NaN matches only NaN", "[harness]") {
+  const long double nan = std::numeric_limits<long double>::quiet_NaN();
+  CHECK(passes(CHORUS_DTYPE_F32, nan, nan, 0));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, nan, 1, 1e30));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, 1, nan, 1e30));
+}
+
+TEST_CASE("harness: infinities match in sign, and only where a bounded value could round there",
+          "[harness]") {
+  const long double inf = std::numeric_limits<long double>::infinity();
+  CHECK(passes(CHORUS_DTYPE_F32, inf, inf, 0));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, inf, -inf, 1e30));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, -inf, std::numeric_limits<float>::max(), 1e300));
+  // f16: 65519 rounds to 65504, 65520 to inf; an exact oracle of 65600 must see inf.
+  CHECK(passes(CHORUS_DTYPE_F16, 65600, inf, 0.0001));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F16, 65600, 65504, 1));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F16, 60000, inf, 32));
+  CHECK(passes(CHORUS_DTYPE_F16, 65500, inf, 32));  // 65500 + 32 reaches the rounding threshold
+}
+
+TEST_CASE("harness: signed zero is checked only for sign operations", "[harness]") {
+  CHECK(passes(CHORUS_DTYPE_F32, 0.0L, -0.0L, 0));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, 0.0L, -0.0L, 0, true));
+  CHECK(passes(CHORUS_DTYPE_F32, -0.0L, -0.0L, 0, true));
+}
+
+TEST_CASE("harness: every element must be within its bound, exact means exact", "[harness]") {
+  CHECK(passes(CHORUS_DTYPE_F32, 1.0L, 1.0L + 0x1p-23L, 0x1p-23));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, 1.0L, 1.0L + 0x1p-22L, 0x1p-23));
+  CHECK_FALSE(passes(CHORUS_DTYPE_F32, 1.0L, 1.0L + 0x1p-23L, 0));
+  {
+    // A broken (NaN) bound never lets an error through.
+    const HostTensor e = tensor(CHORUS_DTYPE_F64, {1.0L}),
+                     g = tensor(CHORUS_DTYPE_F32, {1.0L + 0x1p-23L});
+    const std::vector<double> nan_bound = {std::numeric_limits<double>::quiet_NaN()};
+    CHECK_FALSE(judge(e, g, &nan_bound, false, false).ok);
+  }
+  // One bad element among many fails the whole tensor, and is reported.
+  HostTensor e(CHORUS_DTYPE_F64, {1000}), g(CHORUS_DTYPE_F32, {1000});
+  for (int64_t i = 0; i < 1000; ++i) {
+    e.set(i, i);
+    g.set(i, i == 617 ? 618 : i);
+  }
+  const std::vector<double> b(1000, 0.5);
+  const auto j = judge(e, g, &b, false, false);
+  CHECK_FALSE(j.ok);
+  CHECK(j.mismatches == 1);
+  CHECK(j.details.find("[617]") != std::string::npos);
+  CHECK(j.worst_ratio == Approx(2.0));
+}
+
+TEST_CASE("harness: integers compare exactly, including i64 beyond 2^53", "[harness]") {
+  HostTensor e(CHORUS_DTYPE_I64, {1}), g(CHORUS_DTYPE_I64, {1});
+  e.set_bits(0, (uint64_t{1} << 60) + 1);
+  g.set_bits(0, uint64_t{1} << 60);
+  CHECK_FALSE(judge(e, g, nullptr, false, false).ok);
+}
+
+TEST_CASE("harness: a mostly-zero result where the reference is not is untrustworthy",
+          "[harness]") {
+  HostTensor e(CHORUS_DTYPE_F64, {100}), g(CHORUS_DTYPE_F32, {100});
+  for (int64_t i = 0; i < 100; ++i) {
+    e.set(i, i + 1);
+    g.set(i, i < 40 ? 0 : i + 1);
+  }
+  CHECK_FALSE(chorus::conformance::detail::zero_heuristic(e, g, false).empty());
+  for (int64_t i = 0; i < 100; ++i) e.set(i, i < 35 ? 0 : i + 1);  // the reference agrees: fine
+  CHECK(chorus::conformance::detail::zero_heuristic(e, g, false).empty());
+}
+
+TEST_CASE("harness: JSON strings are escaped", "[harness]") {
+  using chorus::conformance::detail::json_escape;
+  CHECK(json_escape("a\"b\\c\nd\te\x01") == "a\\\"b\\\\c\\nd\\te\\u0001");
+}
+
+TEST_CASE("harness: seeds come from case names, not from run order", "[harness]") {
+  using chorus::conformance::detail::fnv1a;
+  using chorus::conformance::detail::Rng;
+  CHECK(fnv1a("") == 0xcbf29ce484222325ull);
+  CHECK(fnv1a("a") == 0xaf63dc4c8601ec8cull);
+  Rng a(fnv1a("gemm/f32/exact/64x96x80/nn")), b(fnv1a("gemm/f32/exact/64x96x80/nn"));
+  for (int i = 0; i < 100; ++i) REQUIRE(a.next() == b.next());
+}
+
+TEST_CASE("harness: every tier holds the one below it and every op has cases", "[harness]") {
+  using chorus::conformance::detail::all_cases;
+  std::set<std::string> smoke, ci, full, ops;
+  for (const auto& c : all_cases(cf::Tier::smoke)) smoke.insert(c.name);
+  for (const auto& c : all_cases(cf::Tier::ci)) ci.insert(c.name);
+  for (const auto& c : all_cases(cf::Tier::full)) {
+    full.insert(c.name);
+    ops.insert(c.op);
+  }
+  for (const std::string& n : smoke) CHECK(ci.count(n));
+  for (const std::string& n : ci) CHECK(full.count(n));
+  CHECK(smoke.size() < ci.size());
+  CHECK(ci.size() < full.size());
+  for (const char* op :
+       {"copy",   "fill", "neg",     "exp",         "gelu_erf",   "add",        "pow",
+        "eq",     "ge",   "where",   "sum",         "mean",       "reduce_max", "reduce_min",
+        "argmax", "gemm", "softmax", "log_softmax", "layer_norm", "rms_norm"})
+    CHECK(ops.count(op));
+  CHECK(cf::op_names().size() == ops.size());
+}
+
+// ------------------------------------- the suite catches planted faults
+
+namespace {
+struct Fault {
+  const char* name;
+  const char* filter;
+  cf::Tier tier;
+  std::vector<std::string> families;  // each must have a failing case
+  const char* evidence;               // text the details of one such failure must hold
+};
+}  // namespace
+
+TEST_CASE("the suite catches every fault the test double plants", "[.faults]") {
+  if (g_device.rfind("testdouble", 0) != 0) {
+    WARN("the fault test needs CHORUS_CONFORMANCE_DEVICE=testdouble:0; skipped");
+    return;
+  }
+  const std::vector<std::string> all = cf::family_names();
+  std::vector<std::string> float_output;
+  for (const std::string& f : all)
+    if (f != "compare") float_output.push_back(f);
+  std::vector<std::string> with_inputs;
+  for (const std::string& f : all)
+    if (f != "fill") with_inputs.push_back(f);
+  const Fault faults[] = {
+      {"wrong_element", "", cf::Tier::smoke, all, "outside their bound"},
+      {"oob_write", "", cf::Tier::smoke, all, "out-of-bounds write"},
+      {"nan", "", cf::Tier::smoke, float_output, "nan"},
+      {"wrong_stride", "copy,exp,add,lt,where,sum,argmax,gemm,softmax,layer_norm", cf::Tier::ci,
+       with_inputs, "outside their bound"},
+      {"f16_accumulation", "gemm/f16", cf::Tier::ci, {"gemm"}, "outside their bound"},
+      {"softmax_no_max", "softmax", cf::Tier::smoke, {"softmax"}, "outside their bound"},
+  };
+  std::map<std::string, std::string> family_of;
+  for (const auto& c : chorus::conformance::detail::all_cases(cf::Tier::full))
+    family_of[c.op] = c.family;
+  for (const Fault& f : faults) {
+    DYNAMIC_SECTION("fault " << f.name) {
+      setenv("CHORUS_TESTDOUBLE_FAULT", f.name, 1);
+      const cf::Report report = run_filtered(f.filter, f.tier);
+      unsetenv("CHORUS_TESTDOUBLE_FAULT");
+      REQUIRE(report.error.empty());
+      for (const std::string& family : f.families) {
+        INFO("fault " << f.name << " must fail a case of family " << family);
+        bool caught = false;
+        for (const cf::CaseResult& r : report.results) {
+          if (r.outcome != cf::Outcome::fail || family_of.at(r.op) != family) continue;
+          std::string details;
+          for (const char c : r.details)
+            details += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (details.find(f.evidence) != std::string::npos) {
+            caught = true;
+            break;
+          }
+        }
+        CHECK(caught);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+int main(int argc, char** argv) {
+  g_device = env("CHORUS_CONFORMANCE_DEVICE", "reference:0");
+  if (!cf::parse_tier(env("CHORUS_CONFORMANCE_TIER", "ci"), &g_tier)) {
+    std::fprintf(stderr, "CHORUS_CONFORMANCE_TIER must be smoke, ci or full\n");
+    return 2;
+  }
+  g_isolate = env("CHORUS_CONFORMANCE_ISOLATE", "0") == "1";
+  if (chorus_context_create(nullptr, &g_context) != CHORUS_OK) {
+    std::fprintf(stderr, "cannot create a chorus context: %s\n", chorus_last_error_message());
+    return 1;
+  }
+  // A device that is not here is a skip (77), not a failure; any other
+  // failure to open it is a failure.
+  chorus_device probe = nullptr;
+  const chorus_status s = chorus_device_open(g_context, g_device.c_str(), &probe);
+  if (s != CHORUS_OK) {
+    std::printf("cannot open %s: %s (%s)\n", g_device.c_str(), chorus_last_error_message(),
+                chorus_status_name(s));
+    uint32_t plugins = 0;
+    chorus_context_plugin_count(g_context, &plugins);
+    for (uint32_t i = 0; i < plugins; ++i) {
+      chorus_plugin_info info{};
+      if (chorus_context_plugin_info(g_context, i, &info) == CHORUS_OK && !info.usable)
+        std::printf("  plugin %s (%s): %s\n", info.name, info.path, info.reason);
+    }
+    chorus_context_destroy(g_context);
+    if (s == CHORUS_ERROR_UNAVAILABLE || s == CHORUS_ERROR_NOT_FOUND) std::exit(77);
+    return 1;
+  }
+  chorus_device_close(probe);
+
+  const int result = Catch::Session().run(argc, argv);
+
+  const std::string dir = env("CHORUS_CONFORMANCE_REPORT_DIR", "");
+  if (!dir.empty() && !g_collected.results.empty()) {
+    std::string error;
+    if (!cf::write_json(g_collected, dir + "/conformance.json", &error) ||
+        !cf::write_markdown(g_collected, dir + "/conformance.md", &error))
+      std::fprintf(stderr, "%s\n", error.c_str());
+  }
+  chorus_context_destroy(g_context);
+  return result;
+}
