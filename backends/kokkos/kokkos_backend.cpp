@@ -33,11 +33,13 @@ struct Pattern {
   unsigned char byte[8];
 };
 
-void fill_pattern(const Exec& exec, unsigned char* out, int64_t bytes, const Pattern& p, int64_t size) {
+void fill_pattern(const Exec& exec, unsigned char* out, int64_t bytes, const Pattern& p,
+                  int64_t size) {
   // Byte by byte: the range need not be aligned to the pattern, and a tail
   // shorter than the pattern gets its leading bytes.
-  Kokkos::parallel_for("chorus::buffer_fill", Range(exec, 0, bytes),
-                       KOKKOS_LAMBDA(int64_t i) { out[i] = p.byte[i % size]; });
+  Kokkos::parallel_for(
+      "chorus::buffer_fill", Range(exec, 0, bytes),
+      KOKKOS_LAMBDA(int64_t i) { out[i] = p.byte[i % size]; });
 }
 
 struct EmptyTeamWork {
@@ -48,7 +50,8 @@ namespace {
 
 using Bytes = Kokkos::View<unsigned char*, Memory>;
 using HostBytes = Kokkos::View<unsigned char*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-using ConstHostBytes = Kokkos::View<const unsigned char*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+using ConstHostBytes =
+    Kokkos::View<const unsigned char*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
 
 const chorus_host_api* g_host = nullptr;
 
@@ -90,8 +93,8 @@ struct Event {
 };
 
 std::string kokkos_version() {
-  return std::to_string(KOKKOS_VERSION / 10000) + "." + std::to_string(KOKKOS_VERSION / 100 % 100) + "." +
-         std::to_string(KOKKOS_VERSION % 100);
+  return std::to_string(KOKKOS_VERSION / 10000) + "." + std::to_string(KOKKOS_VERSION / 100 % 100) +
+         "." + std::to_string(KOKKOS_VERSION % 100);
 }
 
 uint64_t physical_memory_bytes() {
@@ -111,8 +114,9 @@ chorus_status ensure_kokkos() {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (Kokkos::is_initialized()) return CHORUS_OK;
   if (g_finalised || g_we_initialised)
-    return report(CHORUS_ERROR_UNAVAILABLE,
-                  "kokkos: Kokkos has been finalised in this process and cannot be initialised again");
+    return report(
+        CHORUS_ERROR_UNAVAILABLE,
+        "kokkos: Kokkos has been finalised in this process and cannot be initialised again");
   // Through argc/argv so that Kokkos also reads its environment variables
   // (KOKKOS_NUM_THREADS, KOKKOS_DEVICE_ID, ...).
   char program[] = "chorus";
@@ -138,11 +142,13 @@ chorus_status guarded(const char* function, Body&& body) {
   try {
     return body();
   } catch (const std::bad_alloc&) {
-    return report(CHORUS_ERROR_OUT_OF_MEMORY, std::string("kokkos: ") + function + " ran out of memory");
+    return report(CHORUS_ERROR_OUT_OF_MEMORY,
+                  std::string("kokkos: ") + function + " ran out of memory");
   } catch (const std::exception& e) {
     return report(CHORUS_ERROR_DEVICE, std::string("kokkos: ") + function + ": " + e.what());
   } catch (...) {
-    return report(CHORUS_ERROR_INTERNAL, std::string("kokkos: ") + function + ": unknown exception");
+    return report(CHORUS_ERROR_INTERNAL,
+                  std::string("kokkos: ") + function + ": unknown exception");
   }
 }
 
@@ -157,15 +163,19 @@ chorus_status plugin_create(const chorus_host_api* host, void** plugin) {
   });
 }
 
-void plugin_destroy(void* plugin) { delete static_cast<Plugin*>(plugin); }
+void plugin_destroy(void* plugin) {
+  delete static_cast<Plugin*>(plugin);
+}
 
-uint32_t device_count(void*) { return 1; }
+uint32_t device_count(void*) {
+  return 1;
+}
 
 chorus_status check_index(const char* function, uint32_t index) {
   if (index == 0) return CHORUS_OK;
-  return report(CHORUS_ERROR_INVALID_ARGUMENT, std::string("kokkos: ") + function + ": index " +
-                                                   std::to_string(index) +
-                                                   " is out of range; the Kokkos backend has 1 device");
+  return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                std::string("kokkos: ") + function + ": index " + std::to_string(index) +
+                    " is out of range; the Kokkos backend has 1 device");
 }
 
 template <size_t N>
@@ -195,7 +205,8 @@ chorus_status device_info(void*, uint32_t index, chorus_device_info* info) {
         static_cast<uint32_t>(probe.team_size_max(EmptyTeamWork(), Kokkos::ParallelForTag()));
     info->compute_units = static_cast<uint32_t>(Exec().concurrency());
     info->dtype_mask = 0;
-    for (int dtype = CHORUS_DTYPE_F32; dtype < CHORUS_DTYPE_COUNT_; ++dtype) info->dtype_mask |= 1u << dtype;
+    for (int dtype = CHORUS_DTYPE_F32; dtype < CHORUS_DTYPE_COUNT_; ++dtype)
+      info->dtype_mask |= 1u << dtype;
     info->has_fp64 = 1;
     info->has_f16_arithmetic = 0;  // f16/bf16 are storage; compute is f32
     info->has_subgroups = 0;
@@ -214,7 +225,9 @@ chorus_status device_open(void*, uint32_t index, void** device) {
   });
 }
 
-void device_close(void* device) { delete static_cast<Device*>(device); }
+void device_close(void* device) {
+  delete static_cast<Device*>(device);
+}
 
 // ----------------------------------------------------------------- buffers
 
@@ -225,19 +238,20 @@ chorus_status buffer_create(void*, uint64_t bytes, void** buffer) {
     // Host allocations succeed lazily far beyond RAM and fail on first touch;
     // refuse what cannot fit up front (limit 0: unknown, let Kokkos decide).
     if (limit != 0 && bytes > limit)
-      return report(CHORUS_ERROR_OUT_OF_MEMORY, "kokkos: buffer_create cannot allocate " + std::to_string(bytes) +
-                                                    " bytes (the host has " + std::to_string(limit) +
-                                                    " bytes of memory)");
+      return report(CHORUS_ERROR_OUT_OF_MEMORY,
+                    "kokkos: buffer_create cannot allocate " + std::to_string(bytes) +
+                        " bytes (the host has " + std::to_string(limit) + " bytes of memory)");
     auto* b = new Buffer;
     try {
       // Uninitialised: chorus buffers have no defined contents until written,
       // and zeroing would touch every page of a large buffer.
-      b->view = Bytes(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::buffer"), static_cast<size_t>(bytes));
+      b->view = Bytes(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::buffer"),
+                      static_cast<size_t>(bytes));
     } catch (...) {
       delete b;
-      return report(CHORUS_ERROR_OUT_OF_MEMORY,
-                    "kokkos: buffer_create cannot allocate " + std::to_string(bytes) + " bytes in " +
-                        Memory::name());
+      return report(CHORUS_ERROR_OUT_OF_MEMORY, "kokkos: buffer_create cannot allocate " +
+                                                    std::to_string(bytes) + " bytes in " +
+                                                    Memory::name());
     }
     *buffer = b;
     return CHORUS_OK;
@@ -287,11 +301,14 @@ chorus_status queue_sync(void* queue) {
   });
 }
 
-uint32_t queue_numerics(void*) { return kNumerics; }
+uint32_t queue_numerics(void*) {
+  return kNumerics;
+}
 
 Bytes bytes_of(void* buffer, uint64_t offset, uint64_t bytes) {
-  return Kokkos::subview(static_cast<Buffer*>(buffer)->view,
-                         std::make_pair(static_cast<size_t>(offset), static_cast<size_t>(offset + bytes)));
+  return Kokkos::subview(
+      static_cast<Buffer*>(buffer)->view,
+      std::make_pair(static_cast<size_t>(offset), static_cast<size_t>(offset + bytes)));
 }
 
 chorus_status buffer_write(void*, void* dst, uint64_t offset, const void* src, uint64_t bytes) {
@@ -301,8 +318,9 @@ chorus_status buffer_write(void*, void* dst, uint64_t offset, const void* src, u
     std::lock_guard<std::mutex> lock(g_mutex);
     // deep_copy without an instance fences before and after: earlier ops on
     // the queue finish first, and the host copy is complete on return.
-    Kokkos::deep_copy(bytes_of(dst, offset, bytes),
-                      ConstHostBytes(static_cast<const unsigned char*>(src), static_cast<size_t>(bytes)));
+    Kokkos::deep_copy(
+        bytes_of(dst, offset, bytes),
+        ConstHostBytes(static_cast<const unsigned char*>(src), static_cast<size_t>(bytes)));
     return CHORUS_OK;
   });
 }
@@ -318,21 +336,23 @@ chorus_status buffer_read(void*, void* src, uint64_t offset, void* dst, uint64_t
   });
 }
 
-chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst, uint64_t dst_offset,
-                          uint64_t bytes) {
+chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst,
+                          uint64_t dst_offset, uint64_t bytes) {
   if (bytes == 0) return CHORUS_OK;
   return guarded("buffer_copy", [&] {
     if (const chorus_status s = check_running("buffer_copy"); s != CHORUS_OK) return s;
     std::lock_guard<std::mutex> lock(g_mutex);
     const Exec& exec = static_cast<Queue*>(queue)->exec;
-    const bool overlap = src == dst && src_offset < dst_offset + bytes && dst_offset < src_offset + bytes;
+    const bool overlap =
+        src == dst && src_offset < dst_offset + bytes && dst_offset < src_offset + bytes;
     if (!overlap) {
       Kokkos::deep_copy(exec, bytes_of(dst, dst_offset, bytes), bytes_of(src, src_offset, bytes));
       return CHORUS_OK;
     }
     // deep_copy is a memcpy; overlapping ranges of one buffer (memmove
     // semantics) go through a staging copy.
-    Bytes staging(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::staging"), static_cast<size_t>(bytes));
+    Bytes staging(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::staging"),
+                  static_cast<size_t>(bytes));
     Kokkos::deep_copy(exec, staging, bytes_of(src, src_offset, bytes));
     Kokkos::deep_copy(exec, bytes_of(dst, dst_offset, bytes), staging);
     exec.fence();  // staging is freed on return
@@ -340,11 +360,12 @@ chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst
   });
 }
 
-chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes, const void* pattern,
-                          uint32_t pattern_size) {
+chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes,
+                          const void* pattern, uint32_t pattern_size) {
   if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8)
     return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: buffer_fill: pattern_size is " +
-                                                     std::to_string(pattern_size) + "; it must be 1, 2, 4 or 8");
+                                                     std::to_string(pattern_size) +
+                                                     "; it must be 1, 2, 4 or 8");
   if (bytes == 0) return CHORUS_OK;
   return guarded("buffer_fill", [&] {
     if (const chorus_status s = check_running("buffer_fill"); s != CHORUS_OK) return s;
@@ -366,7 +387,9 @@ chorus_status event_create(void*, void** event) {
   });
 }
 
-void event_destroy(void* event) { delete static_cast<Event*>(event); }
+void event_destroy(void* event) {
+  delete static_cast<Event*>(event);
+}
 
 chorus_status event_record(void* event, void* queue) {
   return guarded("event_record", [&] {
@@ -382,15 +405,17 @@ chorus_status event_record(void* event, void* queue) {
   });
 }
 
-chorus_status event_wait(void*) { return CHORUS_OK; }
+chorus_status event_wait(void*) {
+  return CHORUS_OK;
+}
 
 chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
   const auto* s = static_cast<const Event*>(start);
   const auto* e = static_cast<const Event*>(end);
   if (!s->recorded || !e->recorded)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, std::string("kokkos: event_elapsed_ms: the ") +
-                                                     (s->recorded ? "end" : "start") +
-                                                     " event was never recorded; record it on a queue first");
+    return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                  std::string("kokkos: event_elapsed_ms: the ") + (s->recorded ? "end" : "start") +
+                      " event was never recorded; record it on a queue first");
   *milliseconds = std::chrono::duration<double, std::milli>(e->time - s->time).count();
   return CHORUS_OK;
 }
@@ -399,38 +424,55 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
 
 chorus_status op_supports(void*, const chorus_op_desc* desc) {
   if (desc->kind > CHORUS_OP_INVALID && desc->kind < CHORUS_OP_COUNT_) return CHORUS_OK;
-  return report(CHORUS_ERROR_UNSUPPORTED, "kokkos: op kind " + std::to_string(static_cast<int>(desc->kind)) +
+  return report(CHORUS_ERROR_UNSUPPORTED, "kokkos: op kind " +
+                                              std::to_string(static_cast<int>(desc->kind)) +
                                               " is not one this backend knows");
 }
 
 // Kernels are compiled ahead of time with the plugin: nothing to prepare.
-chorus_status op_prepare(void*, const chorus_op_desc*) { return CHORUS_OK; }
+chorus_status op_prepare(void*, const chorus_op_desc*) {
+  return CHORUS_OK;
+}
 
 chorus_status dispatch(const Exec& exec, const chorus_op_desc& d) {
   switch (d.kind) {
-    case CHORUS_OP_COPY: return run_copy(exec, d);
-    case CHORUS_OP_FILL: return run_fill(exec, d);
-    case CHORUS_OP_UNARY: return run_unary(exec, d);
-    case CHORUS_OP_BINARY: return run_binary(exec, d);
-    case CHORUS_OP_COMPARE: return run_compare(exec, d);
-    case CHORUS_OP_WHERE: return run_where(exec, d);
-    case CHORUS_OP_REDUCE: return run_reduce(exec, d);
-    case CHORUS_OP_ARGMAX: return run_argmax(exec, d);
-    case CHORUS_OP_GEMM: return run_gemm(exec, d);
-    case CHORUS_OP_SOFTMAX: return run_softmax(exec, d);
-    case CHORUS_OP_LAYER_NORM: return run_norm(exec, d, true);
-    case CHORUS_OP_RMS_NORM: return run_norm(exec, d, false);
+    case CHORUS_OP_COPY:
+      return run_copy(exec, d);
+    case CHORUS_OP_FILL:
+      return run_fill(exec, d);
+    case CHORUS_OP_UNARY:
+      return run_unary(exec, d);
+    case CHORUS_OP_BINARY:
+      return run_binary(exec, d);
+    case CHORUS_OP_COMPARE:
+      return run_compare(exec, d);
+    case CHORUS_OP_WHERE:
+      return run_where(exec, d);
+    case CHORUS_OP_REDUCE:
+      return run_reduce(exec, d);
+    case CHORUS_OP_ARGMAX:
+      return run_argmax(exec, d);
+    case CHORUS_OP_GEMM:
+      return run_gemm(exec, d);
+    case CHORUS_OP_SOFTMAX:
+      return run_softmax(exec, d);
+    case CHORUS_OP_LAYER_NORM:
+      return run_norm(exec, d, true);
+    case CHORUS_OP_RMS_NORM:
+      return run_norm(exec, d, false);
     default:
-      return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                    "kokkos: op kind " + std::to_string(static_cast<int>(d.kind)) + " is not a chorus_op_kind");
+      return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: op kind " +
+                                                       std::to_string(static_cast<int>(d.kind)) +
+                                                       " is not a chorus_op_kind");
   }
 }
 
 chorus_status op_execute(void* queue, const chorus_op_desc* desc) {
   if (desc->struct_size < sizeof(chorus_op_desc) || desc->tensor_count > CHORUS_OP_MAX_TENSORS)
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: op_execute: the descriptor is malformed (struct_size " + std::to_string(desc->struct_size) +
-                      ", tensor_count " + std::to_string(desc->tensor_count) + ")");
+                  "kokkos: op_execute: the descriptor is malformed (struct_size " +
+                      std::to_string(desc->struct_size) + ", tensor_count " +
+                      std::to_string(desc->tensor_count) + ")");
   return guarded("op_execute", [&] {
     if (const chorus_status s = check_running("op_execute"); s != CHORUS_OK) return s;
     chorus_op_desc device = *desc;
@@ -477,20 +519,29 @@ const chorus_backend_vtable kVtable = {
 }  // namespace
 
 chorus_status report(chorus_status status, const std::string& message) {
-  if (g_host != nullptr && g_host->set_error != nullptr) return g_host->set_error(status, message.c_str());
+  if (g_host != nullptr && g_host->set_error != nullptr)
+    return g_host->set_error(status, message.c_str());
   return status;
 }
 
 const char* dtype_label(chorus_dtype dtype) {
   switch (dtype) {
-    case CHORUS_DTYPE_F32: return "f32";
-    case CHORUS_DTYPE_F16: return "f16";
-    case CHORUS_DTYPE_BF16: return "bf16";
-    case CHORUS_DTYPE_F64: return "f64";
-    case CHORUS_DTYPE_I32: return "i32";
-    case CHORUS_DTYPE_I64: return "i64";
-    case CHORUS_DTYPE_U8: return "u8";
-    default: return "an invalid dtype";
+    case CHORUS_DTYPE_F32:
+      return "f32";
+    case CHORUS_DTYPE_F16:
+      return "f16";
+    case CHORUS_DTYPE_BF16:
+      return "bf16";
+    case CHORUS_DTYPE_F64:
+      return "f64";
+    case CHORUS_DTYPE_I32:
+      return "i32";
+    case CHORUS_DTYPE_I64:
+      return "i64";
+    case CHORUS_DTYPE_U8:
+      return "u8";
+    default:
+      return "an invalid dtype";
   }
 }
 

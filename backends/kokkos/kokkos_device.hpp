@@ -8,9 +8,9 @@
 // host and for any device execution space; nothing names a particular one.
 #pragma once
 
-#include <Kokkos_Core.hpp>
 #include <chorus/backend.h>
 
+#include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstring>
 
@@ -23,7 +23,8 @@ using Range = Kokkos::RangePolicy<Exec, Index>;
 using TeamPolicy = Kokkos::TeamPolicy<Exec, Index>;
 using Member = TeamPolicy::member_type;
 template <typename T>
-using Scratch = Kokkos::View<T*, Exec::scratch_memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+using Scratch =
+    Kokkos::View<T*, Exec::scratch_memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
 
 // The math functions moved from Kokkos::Experimental to Kokkos in 3.7.
 #if KOKKOS_VERSION >= 30700
@@ -42,11 +43,21 @@ KOKKOS_INLINE_FUNCTION To bit_cast(const From& from) {
   return to;
 }
 
-KOKKOS_INLINE_FUNCTION bool is_nan(float v) { return v != v; }
-KOKKOS_INLINE_FUNCTION bool is_nan(double v) { return v != v; }
-KOKKOS_INLINE_FUNCTION bool is_nan(int64_t) { return false; }
-KOKKOS_INLINE_FUNCTION bool sign_bit(float v) { return (bit_cast<uint32_t>(v) >> 31) != 0; }
-KOKKOS_INLINE_FUNCTION bool sign_bit(double v) { return (bit_cast<uint64_t>(v) >> 63) != 0; }
+KOKKOS_INLINE_FUNCTION bool is_nan(float v) {
+  return v != v;
+}
+KOKKOS_INLINE_FUNCTION bool is_nan(double v) {
+  return v != v;
+}
+KOKKOS_INLINE_FUNCTION bool is_nan(int64_t) {
+  return false;
+}
+KOKKOS_INLINE_FUNCTION bool sign_bit(float v) {
+  return (bit_cast<uint32_t>(v) >> 31) != 0;
+}
+KOKKOS_INLINE_FUNCTION bool sign_bit(double v) {
+  return (bit_cast<uint64_t>(v) >> 63) != 0;
+}
 
 KOKKOS_INLINE_FUNCTION int highest_bit(uint64_t v) {
   int top = 0;
@@ -113,20 +124,24 @@ KOKKOS_INLINE_FUNCTION uint16_t small_from_double(double v, int mantissa_bits, i
   const int field = static_cast<int>((u >> 52) & 0x7ff);
   const uint64_t fraction = u & ((uint64_t{1} << 52) - 1);
   if (field == 0x7ff) {
-    if (fraction != 0) return small_nan(negative, fraction >> (52 - mantissa_bits), mantissa_bits, exponent_bits);
+    if (fraction != 0)
+      return small_nan(negative, fraction >> (52 - mantissa_bits), mantissa_bits, exponent_bits);
     return static_cast<uint16_t>((negative ? 1u << (mantissa_bits + exponent_bits) : 0u) |
                                  (((1u << exponent_bits) - 1u) << mantissa_bits));
   }
   if (field == 0)
-    return static_cast<uint16_t>(round_to_format(negative, fraction, -1074, mantissa_bits, exponent_bits));
-  return static_cast<uint16_t>(round_to_format(negative, fraction | (uint64_t{1} << 52), field - 1075,
-                                               mantissa_bits, exponent_bits));
+    return static_cast<uint16_t>(
+        round_to_format(negative, fraction, -1074, mantissa_bits, exponent_bits));
+  return static_cast<uint16_t>(round_to_format(negative, fraction | (uint64_t{1} << 52),
+                                               field - 1075, mantissa_bits, exponent_bits));
 }
 
 KOKKOS_INLINE_FUNCTION uint16_t small_from_int(int64_t v, int mantissa_bits, int exponent_bits) {
   const bool negative = v < 0;
-  const uint64_t magnitude = negative ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  return static_cast<uint16_t>(round_to_format(negative, magnitude, 0, mantissa_bits, exponent_bits));
+  const uint64_t magnitude =
+      negative ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  return static_cast<uint16_t>(
+      round_to_format(negative, magnitude, 0, mantissa_bits, exponent_bits));
 }
 
 // ---------------------------------------------------------- f16 and bf16
@@ -205,8 +220,12 @@ KOKKOS_INLINE_FUNCTION void store_bits(unsigned char* base, int64_t element, Bit
 template <>
 struct Storage<CHORUS_DTYPE_F32> {
   using compute = float;
-  KOKKOS_INLINE_FUNCTION static float load(const unsigned char* b, int64_t e) { return load_bits<float>(b, e); }
-  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, float v) { store_bits<float>(b, e, v); }
+  KOKKOS_INLINE_FUNCTION static float load(const unsigned char* b, int64_t e) {
+    return load_bits<float>(b, e);
+  }
+  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, float v) {
+    store_bits<float>(b, e, v);
+  }
 };
 template <>
 struct Storage<CHORUS_DTYPE_F16> {
@@ -231,13 +250,19 @@ struct Storage<CHORUS_DTYPE_BF16> {
 template <>
 struct Storage<CHORUS_DTYPE_F64> {
   using compute = double;
-  KOKKOS_INLINE_FUNCTION static double load(const unsigned char* b, int64_t e) { return load_bits<double>(b, e); }
-  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, double v) { store_bits<double>(b, e, v); }
+  KOKKOS_INLINE_FUNCTION static double load(const unsigned char* b, int64_t e) {
+    return load_bits<double>(b, e);
+  }
+  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, double v) {
+    store_bits<double>(b, e, v);
+  }
 };
 template <>
 struct Storage<CHORUS_DTYPE_I32> {
   using compute = int64_t;
-  KOKKOS_INLINE_FUNCTION static int64_t load(const unsigned char* b, int64_t e) { return load_bits<int32_t>(b, e); }
+  KOKKOS_INLINE_FUNCTION static int64_t load(const unsigned char* b, int64_t e) {
+    return load_bits<int32_t>(b, e);
+  }
   KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, int64_t v) {
     store_bits<uint32_t>(b, e, static_cast<uint32_t>(static_cast<uint64_t>(v)));
   }
@@ -245,8 +270,12 @@ struct Storage<CHORUS_DTYPE_I32> {
 template <>
 struct Storage<CHORUS_DTYPE_I64> {
   using compute = int64_t;
-  KOKKOS_INLINE_FUNCTION static int64_t load(const unsigned char* b, int64_t e) { return load_bits<int64_t>(b, e); }
-  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, int64_t v) { store_bits<int64_t>(b, e, v); }
+  KOKKOS_INLINE_FUNCTION static int64_t load(const unsigned char* b, int64_t e) {
+    return load_bits<int64_t>(b, e);
+  }
+  KOKKOS_INLINE_FUNCTION static void store(unsigned char* b, int64_t e, int64_t v) {
+    store_bits<int64_t>(b, e, v);
+  }
 };
 template <>
 struct Storage<CHORUS_DTYPE_U8> {
@@ -266,25 +295,36 @@ KOKKOS_INLINE_FUNCTION constexpr bool is_integer_dtype(int dtype) {
 // Loads any float dtype exactly as a double.
 KOKKOS_INLINE_FUNCTION double load_as_double(const unsigned char* b, int dtype, int64_t e) {
   switch (dtype) {
-    case CHORUS_DTYPE_F32: return Storage<CHORUS_DTYPE_F32>::load(b, e);
-    case CHORUS_DTYPE_F16: return Storage<CHORUS_DTYPE_F16>::load(b, e);
-    case CHORUS_DTYPE_BF16: return Storage<CHORUS_DTYPE_BF16>::load(b, e);
-    default: return Storage<CHORUS_DTYPE_F64>::load(b, e);
+    case CHORUS_DTYPE_F32:
+      return Storage<CHORUS_DTYPE_F32>::load(b, e);
+    case CHORUS_DTYPE_F16:
+      return Storage<CHORUS_DTYPE_F16>::load(b, e);
+    case CHORUS_DTYPE_BF16:
+      return Storage<CHORUS_DTYPE_BF16>::load(b, e);
+    default:
+      return Storage<CHORUS_DTYPE_F64>::load(b, e);
   }
 }
 
 // Loads any integer dtype exactly as an int64_t.
 KOKKOS_INLINE_FUNCTION int64_t load_as_int(const unsigned char* b, int dtype, int64_t e) {
   switch (dtype) {
-    case CHORUS_DTYPE_I32: return Storage<CHORUS_DTYPE_I32>::load(b, e);
-    case CHORUS_DTYPE_U8: return Storage<CHORUS_DTYPE_U8>::load(b, e);
-    default: return Storage<CHORUS_DTYPE_I64>::load(b, e);
+    case CHORUS_DTYPE_I32:
+      return Storage<CHORUS_DTYPE_I32>::load(b, e);
+    case CHORUS_DTYPE_U8:
+      return Storage<CHORUS_DTYPE_U8>::load(b, e);
+    default:
+      return Storage<CHORUS_DTYPE_I64>::load(b, e);
   }
 }
 
 KOKKOS_INLINE_FUNCTION int64_t clamp_int(int64_t v, int dtype) {
-  const int64_t low = dtype == CHORUS_DTYPE_U8 ? 0 : dtype == CHORUS_DTYPE_I32 ? INT32_MIN : INT64_MIN;
-  const int64_t high = dtype == CHORUS_DTYPE_U8 ? 255 : dtype == CHORUS_DTYPE_I32 ? INT32_MAX : INT64_MAX;
+  const int64_t low = dtype == CHORUS_DTYPE_U8    ? 0
+                      : dtype == CHORUS_DTYPE_I32 ? INT32_MIN
+                                                  : INT64_MIN;
+  const int64_t high = dtype == CHORUS_DTYPE_U8    ? 255
+                       : dtype == CHORUS_DTYPE_I32 ? INT32_MAX
+                                                   : INT64_MAX;
   return v < low ? low : v > high ? high : v;
 }
 
@@ -301,34 +341,48 @@ KOKKOS_INLINE_FUNCTION int64_t saturate_to_int(double v, int dtype) {
 // The encoding of a double rounded once to `dtype`, in the low bytes.
 KOKKOS_INLINE_FUNCTION uint64_t encode_double(double v, int dtype) {
   switch (dtype) {
-    case CHORUS_DTYPE_F32: return bit_cast<uint32_t>(static_cast<float>(v));
-    case CHORUS_DTYPE_F16: return small_from_double(v, 10, 5);
-    case CHORUS_DTYPE_BF16: return small_from_double(v, 7, 8);
-    case CHORUS_DTYPE_F64: return bit_cast<uint64_t>(v);
-    default: return static_cast<uint64_t>(saturate_to_int(v, dtype));
+    case CHORUS_DTYPE_F32:
+      return bit_cast<uint32_t>(static_cast<float>(v));
+    case CHORUS_DTYPE_F16:
+      return small_from_double(v, 10, 5);
+    case CHORUS_DTYPE_BF16:
+      return small_from_double(v, 7, 8);
+    case CHORUS_DTYPE_F64:
+      return bit_cast<uint64_t>(v);
+    default:
+      return static_cast<uint64_t>(saturate_to_int(v, dtype));
   }
 }
 
 // The encoding of an integer rounded once (floats) or saturated (integers).
 KOKKOS_INLINE_FUNCTION uint64_t encode_int(int64_t v, int dtype) {
   switch (dtype) {
-    case CHORUS_DTYPE_F32: return bit_cast<uint32_t>(static_cast<float>(v));
-    case CHORUS_DTYPE_F16: return small_from_int(v, 10, 5);
-    case CHORUS_DTYPE_BF16: return small_from_int(v, 7, 8);
-    case CHORUS_DTYPE_F64: return bit_cast<uint64_t>(static_cast<double>(v));
-    default: return static_cast<uint64_t>(clamp_int(v, dtype));
+    case CHORUS_DTYPE_F32:
+      return bit_cast<uint32_t>(static_cast<float>(v));
+    case CHORUS_DTYPE_F16:
+      return small_from_int(v, 10, 5);
+    case CHORUS_DTYPE_BF16:
+      return small_from_int(v, 7, 8);
+    case CHORUS_DTYPE_F64:
+      return bit_cast<uint64_t>(static_cast<double>(v));
+    default:
+      return static_cast<uint64_t>(clamp_int(v, dtype));
   }
 }
 
 KOKKOS_INLINE_FUNCTION int dtype_bytes(int dtype) {
   switch (dtype) {
     case CHORUS_DTYPE_F16:
-    case CHORUS_DTYPE_BF16: return 2;
+    case CHORUS_DTYPE_BF16:
+      return 2;
     case CHORUS_DTYPE_F32:
-    case CHORUS_DTYPE_I32: return 4;
+    case CHORUS_DTYPE_I32:
+      return 4;
     case CHORUS_DTYPE_F64:
-    case CHORUS_DTYPE_I64: return 8;
-    default: return 1;
+    case CHORUS_DTYPE_I64:
+      return 8;
+    default:
+      return 1;
   }
 }
 
@@ -336,10 +390,18 @@ KOKKOS_INLINE_FUNCTION int dtype_bytes(int dtype) {
 // hosts and devices, like every platform chorus targets).
 KOKKOS_INLINE_FUNCTION void store_encoded(unsigned char* b, int dtype, int64_t e, uint64_t bits) {
   switch (dtype_bytes(dtype)) {
-    case 1: b[e] = static_cast<unsigned char>(bits); break;
-    case 2: store_bits<uint16_t>(b, e, static_cast<uint16_t>(bits)); break;
-    case 4: store_bits<uint32_t>(b, e, static_cast<uint32_t>(bits)); break;
-    default: store_bits<uint64_t>(b, e, bits); break;
+    case 1:
+      b[e] = static_cast<unsigned char>(bits);
+      break;
+    case 2:
+      store_bits<uint16_t>(b, e, static_cast<uint16_t>(bits));
+      break;
+    case 4:
+      store_bits<uint32_t>(b, e, static_cast<uint32_t>(bits));
+      break;
+    default:
+      store_bits<uint64_t>(b, e, bits);
+      break;
   }
 }
 
@@ -388,11 +450,16 @@ KOKKOS_INLINE_FUNCTION T silu(T x) {
 template <typename T>
 KOKKOS_INLINE_FUNCTION T activate(int activation, T x) {
   switch (activation) {
-    case CHORUS_ACTIVATION_RELU: return relu(x);
-    case CHORUS_ACTIVATION_GELU_ERF: return gelu_erf(x);
-    case CHORUS_ACTIVATION_GELU_TANH: return gelu_tanh(x);
-    case CHORUS_ACTIVATION_SILU: return silu(x);
-    default: return x;
+    case CHORUS_ACTIVATION_RELU:
+      return relu(x);
+    case CHORUS_ACTIVATION_GELU_ERF:
+      return gelu_erf(x);
+    case CHORUS_ACTIVATION_GELU_TANH:
+      return gelu_tanh(x);
+    case CHORUS_ACTIVATION_SILU:
+      return silu(x);
+    default:
+      return x;
   }
 }
 
@@ -524,14 +591,23 @@ struct ExactReducer {
   }
 #if KOKKOS_VERSION < 40000
   // Kokkos 3 joins through volatile references as well.
-  KOKKOS_INLINE_FUNCTION void join(volatile value_type& into, const volatile value_type& from) const {
+  KOKKOS_INLINE_FUNCTION void join(volatile value_type& into,
+                                   const volatile value_type& from) const {
     into.assign(Combine::combine(value_type::copy(into), value_type::copy(from)));
   }
 #endif
-  KOKKOS_INLINE_FUNCTION void init(value_type& value) const { value = Combine::identity(); }
-  KOKKOS_INLINE_FUNCTION value_type& reference() const { return *target; }
-  KOKKOS_INLINE_FUNCTION result_view_type view() const { return result_view_type(target); }
-  KOKKOS_INLINE_FUNCTION bool references_scalar() const { return true; }
+  KOKKOS_INLINE_FUNCTION void init(value_type& value) const {
+    value = Combine::identity();
+  }
+  KOKKOS_INLINE_FUNCTION value_type& reference() const {
+    return *target;
+  }
+  KOKKOS_INLINE_FUNCTION result_view_type view() const {
+    return result_view_type(target);
+  }
+  KOKKOS_INLINE_FUNCTION bool references_scalar() const {
+    return true;
+  }
 };
 
 }  // namespace chorus::kokkos

@@ -40,11 +40,20 @@ inline unsigned char* data_of(const chorus_backend_tensor& t) {
 template <typename Body>
 bool with_float_dtype(chorus_dtype dtype, Body&& body) {
   switch (dtype) {
-    case CHORUS_DTYPE_F32: body.template operator()<CHORUS_DTYPE_F32>(); return true;
-    case CHORUS_DTYPE_F16: body.template operator()<CHORUS_DTYPE_F16>(); return true;
-    case CHORUS_DTYPE_BF16: body.template operator()<CHORUS_DTYPE_BF16>(); return true;
-    case CHORUS_DTYPE_F64: body.template operator()<CHORUS_DTYPE_F64>(); return true;
-    default: return false;
+    case CHORUS_DTYPE_F32:
+      body.template operator()<CHORUS_DTYPE_F32>();
+      return true;
+    case CHORUS_DTYPE_F16:
+      body.template operator()<CHORUS_DTYPE_F16>();
+      return true;
+    case CHORUS_DTYPE_BF16:
+      body.template operator()<CHORUS_DTYPE_BF16>();
+      return true;
+    case CHORUS_DTYPE_F64:
+      body.template operator()<CHORUS_DTYPE_F64>();
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -52,10 +61,17 @@ bool with_float_dtype(chorus_dtype dtype, Body&& body) {
 template <typename Body>
 bool with_integer_dtype(chorus_dtype dtype, Body&& body) {
   switch (dtype) {
-    case CHORUS_DTYPE_I32: body.template operator()<CHORUS_DTYPE_I32>(); return true;
-    case CHORUS_DTYPE_I64: body.template operator()<CHORUS_DTYPE_I64>(); return true;
-    case CHORUS_DTYPE_U8: body.template operator()<CHORUS_DTYPE_U8>(); return true;
-    default: return false;
+    case CHORUS_DTYPE_I32:
+      body.template operator()<CHORUS_DTYPE_I32>();
+      return true;
+    case CHORUS_DTYPE_I64:
+      body.template operator()<CHORUS_DTYPE_I64>();
+      return true;
+    case CHORUS_DTYPE_U8:
+      body.template operator()<CHORUS_DTYPE_U8>();
+      return true;
+    default:
+      return false;
   }
 }
 

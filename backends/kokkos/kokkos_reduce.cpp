@@ -67,8 +67,8 @@ struct IntMinFold {
 // fixed order at the end: still one order for a given row length, but four
 // independent dependency chains instead of one.
 template <chorus_dtype D, class Fold>
-KOKKOS_INLINE_FUNCTION typename Fold::acc fold_range(const Walk<1>& inner, const unsigned char* x, int64_t base,
-                                                     int64_t begin, int64_t end) {
+KOKKOS_INLINE_FUNCTION typename Fold::acc fold_range(const Walk<1>& inner, const unsigned char* x,
+                                                     int64_t base, int64_t begin, int64_t end) {
   using S = Storage<D>;
   using A = typename Fold::acc;
   if (inner.rank > 1) {
@@ -100,33 +100,37 @@ void reduce_kernel(const Exec& exec, const Walk<2>& rows, const Walk<1>& inner, 
   const int64_t n = inner.count;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   if (chunks <= 1) {
-    Kokkos::parallel_for("chorus::reduce", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
-      int64_t at[2];
-      rows.locate(r, at);
-      A acc = fold_range<D, Fold>(inner, x, at[0], 0, n);
-      if (mean) acc /= static_cast<A>(n);
-      S::store(out, at[1], acc);
-    });
+    Kokkos::parallel_for(
+        "chorus::reduce", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
+          int64_t at[2];
+          rows.locate(r, at);
+          A acc = fold_range<D, Fold>(inner, x, at[0], 0, n);
+          if (mean) acc /= static_cast<A>(n);
+          S::store(out, at[1], acc);
+        });
     return;
   }
-  Kokkos::View<A*, Memory> partial(Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::reduce partials"),
-                                   rows.count * chunks);
-  Kokkos::parallel_for("chorus::reduce_chunks", Range(exec, 0, rows.count * chunks), KOKKOS_LAMBDA(int64_t item) {
-    const int64_t r = item / chunks;
-    const int64_t c = item - r * chunks;
-    int64_t at[2];
-    rows.locate(r, at);
-    const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
-    partial(item) = fold_range<D, Fold>(inner, x, at[0], c * kChunk, end);
-  });
-  Kokkos::parallel_for("chorus::reduce_rows", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
-    int64_t at[2];
-    rows.locate(r, at);
-    A acc = Fold::identity();
-    for (int64_t c = 0; c < chunks; ++c) Fold::add(acc, partial(r * chunks + c));
-    if (mean) acc /= static_cast<A>(n);
-    S::store(out, at[1], acc);
-  });
+  Kokkos::View<A*, Memory> partial(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::reduce partials"),
+      rows.count * chunks);
+  Kokkos::parallel_for(
+      "chorus::reduce_chunks", Range(exec, 0, rows.count * chunks), KOKKOS_LAMBDA(int64_t item) {
+        const int64_t r = item / chunks;
+        const int64_t c = item - r * chunks;
+        int64_t at[2];
+        rows.locate(r, at);
+        const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
+        partial(item) = fold_range<D, Fold>(inner, x, at[0], c * kChunk, end);
+      });
+  Kokkos::parallel_for(
+      "chorus::reduce_rows", Range(exec, 0, rows.count), KOKKOS_LAMBDA(int64_t r) {
+        int64_t at[2];
+        rows.locate(r, at);
+        A acc = Fold::identity();
+        for (int64_t c = 0; c < chunks; ++c) Fold::add(acc, partial(r * chunks + c));
+        if (mean) acc /= static_cast<A>(n);
+        S::store(out, at[1], acc);
+      });
   // The partials are freed on return; a device space may still be running.
   exec.fence();
 }
@@ -135,13 +139,15 @@ chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
   const chorus_backend_tensor& x = d.tensors[0];
   const chorus_backend_tensor& out = d.tensors[1];
   if (d.subop < 0 || d.subop >= CHORUS_REDUCE_COUNT_)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: reduce: subop " + std::to_string(d.subop) + " is not a chorus_reduce_op");
+    return report(
+        CHORUS_ERROR_INVALID_ARGUMENT,
+        "kokkos: reduce: subop " + std::to_string(d.subop) + " is not a chorus_reduce_op");
   const uint32_t reduced = static_cast<uint32_t>(__builtin_popcount(d.axes_mask));
   if (reduced == 0 || reduced > x.rank || out.rank != x.rank)
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: reduce: axes_mask " + std::to_string(d.axes_mask) + " does not fit x of rank " +
-                      std::to_string(x.rank) + " and out of rank " + std::to_string(out.rank));
+                  "kokkos: reduce: axes_mask " + std::to_string(d.axes_mask) +
+                      " does not fit x of rank " + std::to_string(x.rank) + " and out of rank " +
+                      std::to_string(out.rank));
   const uint32_t kept = x.rank - reduced;
   // Output elements walk the kept (leading) axes of x and out alike; each
   // one's reduction walks x's trailing axes from there.
@@ -155,8 +161,9 @@ chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
   const int op = d.subop;
   if (is_integer_dtype(x.dtype)) {
     if (op == CHORUS_REDUCE_MEAN)
-      return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                    std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_label(x.dtype));
+      return report(
+          CHORUS_ERROR_INVALID_ARGUMENT,
+          std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_label(x.dtype));
     with_integer_dtype(x.dtype, [&]<chorus_dtype D>() {
       if (op == CHORUS_REDUCE_SUM)
         reduce_kernel<D, WrappingSumFold>(exec, rows, inner, false, data_of(x), data_of(out));
@@ -170,7 +177,8 @@ chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
   with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
     using T = typename Storage<D>::compute;
     if (op == CHORUS_REDUCE_SUM || op == CHORUS_REDUCE_MEAN)
-      reduce_kernel<D, SumFold<T>>(exec, rows, inner, op == CHORUS_REDUCE_MEAN, data_of(x), data_of(out));
+      reduce_kernel<D, SumFold<T>>(exec, rows, inner, op == CHORUS_REDUCE_MEAN, data_of(x),
+                                   data_of(out));
     else if (op == CHORUS_REDUCE_MAX)
       reduce_kernel<D, MaxFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
     else
@@ -185,7 +193,9 @@ template <typename K>
 struct Best {
   K value;
   int64_t index;  // -1: the identity, no element seen yet
-  KOKKOS_INLINE_FUNCTION static Best copy(const volatile Best& from) { return Best{from.value, from.index}; }
+  KOKKOS_INLINE_FUNCTION static Best copy(const volatile Best& from) {
+    return Best{from.value, from.index};
+  }
   KOKKOS_INLINE_FUNCTION void assign(const Best& from) volatile {
     value = from.value;
     index = from.index;
@@ -209,23 +219,25 @@ struct BestCombine {
 };
 
 template <chorus_dtype D>
-void argmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t stride, const unsigned char* x,
-                   unsigned char* out) {
+void argmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t stride,
+                   const unsigned char* x, unsigned char* out) {
   using S = Storage<D>;
   using K = typename S::compute;
-  Kokkos::parallel_for("chorus::argmax", TeamPolicy(exec, rows.count, Kokkos::AUTO),
-                       KOKKOS_LAMBDA(const Member& team) {
-                         int64_t at[2];
-                         rows.locate(team.league_rank(), at);
-                         Best<K> best = BestCombine<K>::identity();
-                         Kokkos::parallel_reduce(
-                             Kokkos::TeamThreadRange(team, n),
-                             [&](int64_t j, Best<K>& local) {
-                               local = BestCombine<K>::combine(local, Best<K>{S::load(x, at[0] + j * stride), j});
-                             },
-                             ExactReducer<BestCombine<K>>(best));
-                         Kokkos::single(Kokkos::PerTeam(team), [&]() { store_bits<int64_t>(out, at[1], best.index); });
-                       });
+  Kokkos::parallel_for(
+      "chorus::argmax", TeamPolicy(exec, rows.count, Kokkos::AUTO),
+      KOKKOS_LAMBDA(const Member& team) {
+        int64_t at[2];
+        rows.locate(team.league_rank(), at);
+        Best<K> best = BestCombine<K>::identity();
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, n),
+            [&](int64_t j, Best<K>& local) {
+              local = BestCombine<K>::combine(local, Best<K>{S::load(x, at[0] + j * stride), j});
+            },
+            ExactReducer<BestCombine<K>>(best));
+        Kokkos::single(Kokkos::PerTeam(team),
+                       [&]() { store_bits<int64_t>(out, at[1], best.index); });
+      });
 }
 
 chorus_status run_argmax(const Exec& exec, const chorus_op_desc& d) {

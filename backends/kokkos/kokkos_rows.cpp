@@ -32,7 +32,8 @@ struct MaxCombine {
 // Sum of term(j) for j in [0, n), in a fixed order (see the file comment).
 // Every thread of the team gets the total.
 template <typename T, typename Term>
-KOKKOS_INLINE_FUNCTION T chunked_sum(const Member& team, const Scratch<T>& partial, int64_t n, const Term& term) {
+KOKKOS_INLINE_FUNCTION T chunked_sum(const Member& team, const Scratch<T>& partial, int64_t n,
+                                     const Term& term) {
   const int64_t chunks = n < kRowChunks ? n : kRowChunks;
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, chunks), [&](int64_t c) {
     // Four interleaved sums per chunk, joined in a fixed order: independent
@@ -71,36 +72,39 @@ TeamPolicy row_policy(const Exec& exec, int64_t rows) {
 // ---------------------------------------------------------------- softmax
 
 template <chorus_dtype D>
-void softmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t x_stride, int64_t y_stride,
-                    bool log_softmax, const unsigned char* x, unsigned char* y) {
+void softmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t x_stride,
+                    int64_t y_stride, bool log_softmax, const unsigned char* x, unsigned char* y) {
   using S = Storage<D>;
   using T = typename S::compute;
-  Kokkos::parallel_for("chorus::softmax", row_policy<T>(exec, rows.count), KOKKOS_LAMBDA(const Member& team) {
-    int64_t at[2];
-    rows.locate(team.league_rank(), at);
-    const Scratch<T> partial(team.team_scratch(0), kRowChunks);
-    const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * x_stride); };
-    // No special cases: an infinite maximum gives inf - inf = NaN in the
-    // sum, and so does a NaN anywhere, so such a row comes out all NaN.
-    Boxed<T> m = MaxCombine<T>::identity();
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, n),
-        [&](int64_t j, Boxed<T>& local) { local.value = maximum(local.value, x_at(j)); },
-        ExactReducer<MaxCombine<T>>(m));
-    const T s = chunked_sum<T>(team, partial, n, [&](int64_t j) { return math::exp(x_at(j) - m.value); });
-    const T log_s = math::log(s);
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n), [&](int64_t j) {
-      const T shifted = x_at(j) - m.value;
-      S::store(y, at[1] + j * y_stride, log_softmax ? shifted - log_s : math::exp(shifted) / s);
-    });
-  });
+  Kokkos::parallel_for(
+      "chorus::softmax", row_policy<T>(exec, rows.count), KOKKOS_LAMBDA(const Member& team) {
+        int64_t at[2];
+        rows.locate(team.league_rank(), at);
+        const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+        const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * x_stride); };
+        // No special cases: an infinite maximum gives inf - inf = NaN in the
+        // sum, and so does a NaN anywhere, so such a row comes out all NaN.
+        Boxed<T> m = MaxCombine<T>::identity();
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, n),
+            [&](int64_t j, Boxed<T>& local) { local.value = maximum(local.value, x_at(j)); },
+            ExactReducer<MaxCombine<T>>(m));
+        const T s = chunked_sum<T>(team, partial, n,
+                                   [&](int64_t j) { return math::exp(x_at(j) - m.value); });
+        const T log_s = math::log(s);
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n), [&](int64_t j) {
+          const T shifted = x_at(j) - m.value;
+          S::store(y, at[1] + j * y_stride, log_softmax ? shifted - log_s : math::exp(shifted) / s);
+        });
+      });
 }
 
 chorus_status run_softmax(const Exec& exec, const chorus_op_desc& d) {
   const chorus_backend_tensor& x = d.tensors[0];
   const chorus_backend_tensor& y = d.tensors[1];
   if (d.subop != 0 && d.subop != 1)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: softmax: subop " + std::to_string(d.subop) +
+    return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: softmax: subop " +
+                                                     std::to_string(d.subop) +
                                                      " is neither 0 (softmax) nor 1 (log-softmax)");
   if (x.rank == 0 || d.axis != static_cast<int32_t>(x.rank) - 1)
     return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: softmax: axis " + std::to_string(d.axis) +
@@ -110,8 +114,8 @@ chorus_status run_softmax(const Exec& exec, const chorus_op_desc& d) {
   const chorus_backend_tensor* const both[2] = {&x, &y};
   const Walk<2> rows = make_walk<2>(0, last, x.shape, both);
   const bool ok = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
-    softmax_kernel<D>(exec, rows, x.shape[last], x.strides[last], y.strides[last], d.subop == 1, data_of(x),
-                      data_of(y));
+    softmax_kernel<D>(exec, rows, x.shape[last], x.strides[last], y.strides[last], d.subop == 1,
+                      data_of(x), data_of(y));
   });
   if (!ok)
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
@@ -133,26 +137,27 @@ void norm_kernel(const Exec& exec, const Walk<4>& rows, const NormParams& p, con
                  unsigned char* y, const unsigned char* gamma, const unsigned char* beta) {
   using S = Storage<D>;
   using T = typename S::compute;
-  Kokkos::parallel_for("chorus::norm", row_policy<T>(exec, rows.count), KOKKOS_LAMBDA(const Member& team) {
-    int64_t at[4];
-    rows.locate(team.league_rank(), at);
-    const Scratch<T> partial(team.team_scratch(0), kRowChunks);
-    const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * p.stride[0]); };
-    const T count = static_cast<T>(p.n);
-    T centre = T(0);
-    if (p.subtract_mean) centre = chunked_sum<T>(team, partial, p.n, x_at) / count;
-    const T squares = chunked_sum<T>(team, partial, p.n, [&](int64_t j) {
-      const T centred = x_at(j) - centre;
-      return centred * centred;
-    });
-    const T spread = math::sqrt(squares / count + static_cast<T>(p.eps));
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n), [&](int64_t j) {
-      T v = (x_at(j) - centre) / spread;
-      if (p.has_gamma) v *= S::load(gamma, at[2] + j * p.stride[2]);
-      if (p.has_beta) v += S::load(beta, at[3] + j * p.stride[3]);
-      S::store(y, at[1] + j * p.stride[1], v);
-    });
-  });
+  Kokkos::parallel_for(
+      "chorus::norm", row_policy<T>(exec, rows.count), KOKKOS_LAMBDA(const Member& team) {
+        int64_t at[4];
+        rows.locate(team.league_rank(), at);
+        const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+        const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * p.stride[0]); };
+        const T count = static_cast<T>(p.n);
+        T centre = T(0);
+        if (p.subtract_mean) centre = chunked_sum<T>(team, partial, p.n, x_at) / count;
+        const T squares = chunked_sum<T>(team, partial, p.n, [&](int64_t j) {
+          const T centred = x_at(j) - centre;
+          return centred * centred;
+        });
+        const T spread = math::sqrt(squares / count + static_cast<T>(p.eps));
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n), [&](int64_t j) {
+          T v = (x_at(j) - centre) / spread;
+          if (p.has_gamma) v *= S::load(gamma, at[2] + j * p.stride[2]);
+          if (p.has_beta) v += S::load(beta, at[3] + j * p.stride[3]);
+          S::store(y, at[1] + j * p.stride[1], v);
+        });
+      });
 }
 
 chorus_status run_norm(const Exec& exec, const chorus_op_desc& d, bool subtract_mean) {
@@ -180,8 +185,9 @@ chorus_status run_norm(const Exec& exec, const chorus_op_desc& d, bool subtract_
                    beta ? data_of(*beta) : nullptr);
   });
   if (!ok)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  std::string("kokkos: ") + name + " needs a float dtype, got " + dtype_label(x.dtype));
+    return report(
+        CHORUS_ERROR_INVALID_ARGUMENT,
+        std::string("kokkos: ") + name + " needs a float dtype, got " + dtype_label(x.dtype));
   return CHORUS_OK;
 }
 
