@@ -28,8 +28,8 @@
       if (has_beta) v = v + row_loadv(beta, &a, 3, base[3], j);                          \
       row_storev(y, &a, 1, base[1], j, v);                                               \
     }                                                                                    \
-    if (ROW_THREAD() == 0) {                                                             \
-      for (I64 j = tail; j < n; ++j) {                                                   \
+    {                                                             \
+      FOR_ROW_TAIL(j, 0, n) {                                                   \
         ACC v = (LOAD(DT, x, row_at(&a, 0, base[0], j)) - (centre)) * (scale);           \
         if (has_gamma) v = v * LOAD(DT, gamma, row_at(&a, 2, base[2], j));               \
         if (has_beta) v = v + LOAD(DT, beta, row_at(&a, 3, base[3], j));                 \
@@ -42,18 +42,16 @@ KERNEL void layer_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, GL
                        ck_rows a, ACC eps, I32 has_gamma, I32 has_beta) {
   NORM_SHARED
   const I64 row = ROW_INDEX();
-  if (row >= a.rows) return;
+  ROW_SKIP_PAST_END(row)
   I64 base[4];
   row_bases(&a, row, 4, base);
   const I64 n = a.n;
-  const I64 tail = ROW_TAIL_BEGIN(0, n);
 
   VCT vs = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
   ACC s;
   LANES_COMBINE(ACC, vs, s, N_SUM);
-  if (ROW_THREAD() == 0)
-    for (I64 j = tail; j < n; ++j) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+  FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
   ROW_COMBINE(ACC, shared, s, N_SUM);
   const ACC mean = s / (ACC)n;
 
@@ -64,8 +62,8 @@ KERNEL void layer_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, GL
   }
   ACC q;
   LANES_COMBINE(ACC, vq, q, N_SUM);
-  if (ROW_THREAD() == 0) {
-    for (I64 j = tail; j < n; ++j) {
+  {
+    FOR_ROW_TAIL(j, 0, n) {
       const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
       q += d * d;
     }
@@ -81,11 +79,10 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
   const I32 has_beta = 0;
   GLOBAL const T* beta = gamma;
   const I64 row = ROW_INDEX();
-  if (row >= a.rows) return;
+  ROW_SKIP_PAST_END(row)
   I64 base[4];
   row_bases(&a, row, 4, base);
   const I64 n = a.n;
-  const I64 tail = ROW_TAIL_BEGIN(0, n);
 
   VCT vq = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) {
@@ -94,8 +91,8 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
   }
   ACC q;
   LANES_COMBINE(ACC, vq, q, N_SUM);
-  if (ROW_THREAD() == 0) {
-    for (I64 j = tail; j < n; ++j) {
+  {
+    FOR_ROW_TAIL(j, 0, n) {
       const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));
       q += v * v;
     }

@@ -33,7 +33,7 @@
   KERNEL void reduce_##name(GLOBAL const T* x, GLOBAL T* y, GLOBAL ACC* part, ck_rows a) {   \
     REDUCE_SHARED(ACC, shared)                                                               \
     const I64 row = ROW_INDEX();                                                             \
-    if (row >= a.rows) return;                                                               \
+    ROW_SKIP_PAST_END(row)                                                               \
     I64 base[2];                                                                             \
     row_bases(&a, row, 2, base);                                                             \
     const I64 begin = group_id(0) * a.chunk;                                                 \
@@ -45,8 +45,8 @@
     }                                                                                        \
     ACC s;                                                                                   \
     LANES_COMBINE(ACC, acc, s, COMBINE);                                                     \
-    if (ROW_THREAD() == 0) {                                                                 \
-      for (I64 j = ROW_TAIL_BEGIN(begin, end); j < end; ++j) {                               \
+    {                                                                 \
+      FOR_ROW_TAIL(j, begin, end) {                               \
         const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));                               \
         s = COMBINE(s, v);                                                                   \
       }                                                                                      \
@@ -109,7 +109,7 @@ KERNEL void argmax(GLOBAL const T* x, GLOBAL I64* y, GLOBAL ACC* part, GLOBAL I6
   LOCAL I64 shared_i[ROW_THREADS];
 #endif
   const I64 row = ROW_INDEX();
-  if (row >= a.rows) return;
+  ROW_SKIP_PAST_END(row)
   I64 base[2];
   row_bases(&a, row, 2, base);
   const I64 begin = group_id(0) * a.chunk;
@@ -142,8 +142,8 @@ KERNEL void argmax(GLOBAL const T* x, GLOBAL I64* y, GLOBAL ACC* part, GLOBAL I6
   }
   ACC best_v = bv[0];
   I64 best_i = bi[0];
-  if (ROW_THREAD() == 0) {
-    for (I64 j = ROW_TAIL_BEGIN(begin, end); j < end; ++j) {
+  {
+    FOR_ROW_TAIL(j, begin, end) {
       const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));
       if (argmax_better(best_v, best_i, v, j)) {
         best_v = v;

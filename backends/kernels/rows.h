@@ -10,8 +10,8 @@
  *   RPG          rows per work-group when ROW_THREADS is 1.
  * Work-item (tid, row) visits the row's full VW-vectors k*VW with
  * k = tid, tid + ROW_THREADS, ...; the elements after the last full vector
- * (fewer than VW) are visited by thread 0 alone. Every combination happens
- * in one fixed order, so results are bitwise reproducible.
+ * (fewer than VW) go to threads 0, 1, ... in turn. Every combination
+ * happens in one fixed order, so results are bitwise reproducible.
  */
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
@@ -23,8 +23,19 @@
 #define VCT_FROM_ARRAY(a) CAT(vfrom_, CLASS(DT))(a)
 #define VCT_TO_ARRAY(v, a) CAT(vto_, CLASS(DT))((v), (a))
 
-/* The row this work-item works on, and its thread index within the row. */
+/* The row this work-item works on, and its thread index within the row.
+ * ROW_SKIP_PAST_END leaves work-items of the last group that have no row.
+ * With several threads per row the grid has exactly one group per row and
+ * nothing may return before the barriers (PoCL 3.1 hangs or corrupts memory
+ * on a return that precedes a barrier, even a uniform one). */
+#if ROW_THREADS > 1
+#define ROW_INDEX() group_id(1)
+#define ROW_SKIP_PAST_END(row)
+#else
 #define ROW_INDEX() (group_id(1) * RPG + local_id(1))
+#define ROW_SKIP_PAST_END(row) \
+  if ((row) >= a.rows) return;
+#endif
 #define ROW_THREAD() (local_id(0))
 
 /* Element offsets of the start of `row` for operands 0 .. operands-1. */
@@ -78,10 +89,15 @@ DEVICE_FN void row_storev(GLOBAL T* p, const ck_rows* a, int t, I64 base, I64 j,
 }
 
 /* Loop over this thread's full vectors of [begin, end): j is the first
- * element of each. ROW_TAIL_BEGIN is where the scalar tail starts. */
+ * element of each. Then over this thread's share of the tail, the fewer
+ * than VW elements after the last full vector. (Every thread runs the same
+ * loops: PoCL 3.1 miscompiles a tail walked by thread 0 alone between
+ * barriers, and GPUs prefer it this way too.) */
 #define FOR_ROW_VECTORS(j, begin, end) \
   for (I64 j = (begin) + ROW_THREAD() * VW; j + VW <= (end); j += ROW_THREADS * VW)
 #define ROW_TAIL_BEGIN(begin, end) ((begin) + ((end) - (begin)) / VW * VW)
+#define FOR_ROW_TAIL(j, begin, end) \
+  for (I64 j = ROW_TAIL_BEGIN(begin, end) + ROW_THREAD(); j < (end); j += ROW_THREADS)
 
 /* Combines one value per thread of the row into thread 0's, in a fixed
  * tree order, through `shared` (ROW_THREADS entries of local memory).

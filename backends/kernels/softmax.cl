@@ -21,11 +21,10 @@
   KERNEL void name(GLOBAL const T* x, GLOBAL T* y, ck_rows a) {               \
     SOFTMAX_SHARED                                                            \
     const I64 row = ROW_INDEX();                                              \
-    if (row >= a.rows) return;                                                \
+    ROW_SKIP_PAST_END(row)                                                \
     I64 base[2];                                                              \
     row_bases(&a, row, 2, base);                                              \
     const I64 n = a.n;                                                        \
-    const I64 tail = ROW_TAIL_BEGIN(0, n);                                    \
     VCT vm = VSPLAT(-INFINITY);                                               \
     FOR_ROW_VECTORS(j, 0, n) {                                                \
       const VCT v = row_loadv(x, &a, 0, base[0], j);                          \
@@ -33,8 +32,8 @@
     }                                                                         \
     ACC m;                                                                    \
     LANES_COMBINE(ACC, vm, m, S_MAX);                                         \
-    if (ROW_THREAD() == 0) {                                                  \
-      for (I64 j = tail; j < n; ++j) {                                        \
+    {                                                  \
+      FOR_ROW_TAIL(j, 0, n) {                                        \
         const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));                 \
         m = S_MAX(m, v);                                                      \
       }                                                                       \
@@ -48,8 +47,8 @@
     }                                                                         \
     ACC s;                                                                    \
     LANES_COMBINE(ACC, vs, s, S_SUM);                                         \
-    if (ROW_THREAD() == 0) {                                                  \
-      for (I64 j = tail; j < n; ++j) {                                        \
+    {                                                  \
+      FOR_ROW_TAIL(j, 0, n) {                                        \
         const ACC e = exp(LOAD(DT, x, row_at(&a, 0, base[0], j)) - m);        \
         s += e;                                                               \
         if (CACHE_EXP && !LOG) STORE(DT, y, row_at(&a, 1, base[1], j), e);    \
@@ -67,8 +66,8 @@
         out = exp(row_loadv(x, &a, 0, base[0], j) - m) / s;                   \
       row_storev(y, &a, 1, base[1], j, out);                                  \
     }                                                                         \
-    if (ROW_THREAD() == 0) {                                                  \
-      for (I64 j = tail; j < n; ++j) {                                        \
+    {                                                  \
+      FOR_ROW_TAIL(j, 0, n) {                                        \
         ACC out;                                                              \
         if (LOG)                                                              \
           out = (LOAD(DT, x, row_at(&a, 0, base[0], j)) - m) - log_s;         \

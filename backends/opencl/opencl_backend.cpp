@@ -444,6 +444,15 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
       break;
   }
   if (!program) {
+    // CHORUS_OPENCL_DUMP=<folder>: the exact text and options of every
+    // program compiled, to reproduce a driver problem outside chorus.
+    if (const char* dump = std::getenv("CHORUS_OPENCL_DUMP"); dump && *dump) {
+      const std::string path = std::string(dump) + "/" + cache_key.substr(0, 16) + ".cl";
+      if (FILE* f = std::fopen(path.c_str(), "w")) {
+        std::fprintf(f, "// %s\n// options: %s\n%s", spec.label.c_str(), options.c_str(), source.c_str());
+        std::fclose(f);
+      }
+    }
     const auto start = std::chrono::steady_clock::now();
     const char* text = source.c_str();
     cl_int e = CL_SUCCESS;
