@@ -558,6 +558,8 @@ chorus_status plan_gemm(const chorus_op_desc& d, const DeviceTraits& traits, Pla
   const int64_t b_batches = b.strides[0] == 0 ? 1 : g.batch;
   g.a_packed_batch_stride = a_batches == 1 ? 0 : g.m_padded * g.k;
   g.b_packed_batch_stride = b_batches == 1 ? 0 : g.n_padded * g.k;
+  g.a_batches = a_batches;
+  g.b_batches = b_batches;
   g.has_bias = d.has_bias ? 1 : 0;
   g.activation = d.activation;
   g.read_c = d.beta != 0.0 ? 1 : 0;
@@ -575,18 +577,16 @@ chorus_status plan_gemm(const chorus_op_desc& d, const DeviceTraits& traits, Pla
 
   const uint64_t pack_group = static_cast<uint64_t>(traits.tuning.pack_local);
   if (g.k > 0) {
-    for (int which = 0; which < 2; ++which) {
-      Launch pack;
-      pack.program = p;
-      pack.kernel = which == 0 ? "gemm_pack_a" : "gemm_pack_b";
-      pack.dims = 2;
-      const uint64_t items = static_cast<uint64_t>((which == 0 ? g.m_padded : g.n_padded) * g.k);
-      pack.local[0] = pack_group;
-      pack.global[0] = round_up(items, pack_group);
-      pack.global[1] = static_cast<uint64_t>(which == 0 ? a_batches : b_batches);
-      pack.args = {buffer_arg(which), scratch_arg(which), bytes_arg(g)};
-      plan->launches.push_back(std::move(pack));
-    }
+    Launch pack;
+    pack.program = p;
+    pack.kernel = "gemm_pack";
+    pack.dims = 3;
+    pack.local[0] = pack_group;
+    pack.global[0] = round_up(static_cast<uint64_t>(g.k), pack_group);
+    pack.global[1] = static_cast<uint64_t>(g.m_padded / tiles.mr + g.n_padded / tiles.nr);
+    pack.global[2] = static_cast<uint64_t>(std::max(a_batches, b_batches));
+    pack.args = {buffer_arg(0), buffer_arg(1), scratch_arg(0), scratch_arg(1), bytes_arg(g)};
+    plan->launches.push_back(std::move(pack));
   }
   Launch mul;
   mul.program = std::move(p);

@@ -6,6 +6,7 @@
 #include "tuning.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -101,6 +102,17 @@ Tuning tuning_for(const DeviceIdentity& device) {
   if (!chosen) chosen = &table().back();
   Tuning t = chosen->tuning;
   t.name = chosen->name;
+  // CHORUS_GEMM_TILES=mr,nr,vw,lm,ln,use_local,kc replaces the f32 GEMM
+  // tiles: how new table entries are measured.
+  if (const char* tiles = std::getenv("CHORUS_GEMM_TILES"); tiles && *tiles) {
+    GemmTiles g;
+    if (std::sscanf(tiles, "%d,%d,%d,%d,%d,%d,%d", &g.mr, &g.nr, &g.vw, &g.lm, &g.ln, &g.use_local,
+                    &g.kc) == 7 &&
+        g.mr > 0 && g.vw > 0 && g.nr % g.vw == 0 && g.lm > 0 && g.ln > 0) {
+      t.gemm_f32 = g;
+      t.name += "+CHORUS_GEMM_TILES";
+    }
+  }
   clamp(t, device);
   return t;
 }

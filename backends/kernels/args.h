@@ -61,6 +61,7 @@ typedef struct ck_gemm {
   CK_I64 bias_offset, bias_strides[3];
   CK_I64 a_packed_batch_stride;    /* 0 when every batch shares one A */
   CK_I64 b_packed_batch_stride;
+  CK_I64 a_batches, b_batches;     /* batches packed: 1 when shared */
   CK_I64 has_bias;
   CK_I64 activation;               /* chorus_activation */
   CK_I64 read_c;                   /* beta != 0 */

@@ -1,10 +1,10 @@
 /* gemm.cl — c = act(alpha * a @ b + beta * c + bias) on [batch, M, K] x
- * [batch, K, N], one program per DT. Three kernels:
+ * [batch, K, N], one program per DT. Two kernels:
  *
- *   gemm_pack_a, gemm_pack_b: copy a and b, through any strides (transposes
+ *   gemm_pack: copies a and b, through any strides (transposes
  *     and batch broadcasts arrive as strides) and from any float dtype, into
  *     zero-padded panels in the accumulation type: a as [M/MR][K][MR], b as
- *     [N/NR][K][NR]. Packing is what makes the multiply fast and simple: its
+ *     [N/NR][K][NR] (rows of b stored contiguously move as vectors). Packing is what makes the multiply fast and simple: its
  *     loads are unit-stride, aligned and never out of bounds, and no
  *     power-of-two leading dimension can alias cache sets.
  *   gemm_multiply: each work-item owns an MR x NR block of c in registers
@@ -28,38 +28,48 @@
 #define NV (NR / VW)
 #if DT_IS_F64
 #define LOADV_ACC(p, i) loadv_f64((p), (i))
+#define STOREV_ACC(p, i, v) storev_f64((p), (i), (v))
 #define LOADV_LOCAL_ACC(p, i) loadv_local_f64((p), (i))
 #define ACC_TO_ARRAY VD_TO_ARRAY
 #else
 #define LOADV_ACC(p, i) loadv_f32((p), (i))
+#define STOREV_ACC(p, i, v) storev_f32((p), (i), (v))
 #define LOADV_LOCAL_ACC(p, i) loadv_local_f32((p), (i))
 #define ACC_TO_ARRAY VF_TO_ARRAY
 #endif
 
-/* One work-item per packed element of one batch: q = (panel*K + k)*MR + i. */
-KERNEL void gemm_pack_a(GLOBAL const T* a_, GLOBAL ACC* packed, ck_gemm g) {
-  const I64 q = global_id(0);
-  const I64 b = global_id(1);
-  if (q >= g.m_padded * g.k) return;
-  const I64 i = q % MR;
-  const I64 k = (q / MR) % g.k;
-  const I64 row = (q / (MR * g.k)) * MR + i;
-  ACC v = K(0.0);
-  if (row < g.m) v = LOAD(DT, a_, g.a_offset + b * g.a_strides[0] + row * g.a_strides[1] + k * g.a_strides[2]);
-  packed[b * g.m_padded * g.k + q] = v;
-}
-
-/* q = (panel*K + k)*NR + j. */
-KERNEL void gemm_pack_b(GLOBAL const T* b_, GLOBAL ACC* packed, ck_gemm g) {
-  const I64 q = global_id(0);
-  const I64 b = global_id(1);
-  if (q >= g.n_padded * g.k) return;
-  const I64 j = q % NR;
-  const I64 k = (q / NR) % g.k;
-  const I64 col = (q / (NR * g.k)) * NR + j;
-  ACC v = K(0.0);
-  if (col < g.n) v = LOAD(DT, b_, g.b_offset + b * g.b_strides[0] + k * g.b_strides[1] + col * g.b_strides[2]);
-  packed[b * g.n_padded * g.k + q] = v;
+/* One launch packs both operands: work-item (k, p, batch) packs the k-slice
+ * of a-panel p (MR values of a's column k) when p < a_panels, else of
+ * b-panel p - a_panels (NR values of b's row k). */
+KERNEL void gemm_pack(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL ACC* a_packed,
+                      GLOBAL ACC* b_packed, ck_gemm g) {
+  const I64 k = global_id(0), p = global_id(1), b = global_id(2);
+  const I64 a_panels = g.m_padded / MR;
+  if (k >= g.k) return;
+  if (p < a_panels) {
+    if (b >= g.a_batches) return;
+    const I64 row0 = p * MR;
+    const I64 src = g.a_offset + b * g.a_strides[0] + k * g.a_strides[2];
+    GLOBAL ACC* dst = a_packed + b * g.m_padded * g.k + (p * g.k + k) * MR;
+    PRAGMA_UNROLL
+    for (int i = 0; i < MR; ++i)
+      dst[i] = row0 + i < g.m ? LOAD(DT, a_, src + (row0 + i) * g.a_strides[1]) : K(0.0);
+    return;
+  }
+  if (b >= g.b_batches) return;
+  const I64 panel = p - a_panels;
+  const I64 col0 = panel * NR;
+  const I64 src = g.b_offset + b * g.b_strides[0] + k * g.b_strides[1];
+  GLOBAL ACC* dst = b_packed + b * g.n_padded * g.k + (panel * g.k + k) * NR;
+  if (g.b_strides[2] == 1 && col0 + NR <= g.n) {
+    /* The common case, a row of b stored contiguously: vectors. */
+    PRAGMA_UNROLL
+    for (int j = 0; j < NR; j += VW) STOREV_ACC(dst, j, LOADV(DT, b_, src + col0 + j));
+  } else {
+    PRAGMA_UNROLL
+    for (int j = 0; j < NR; ++j)
+      dst[j] = col0 + j < g.n ? LOAD(DT, b_, src + (col0 + j) * g.b_strides[2]) : K(0.0);
+  }
 }
 
 DEVICE_FN ACC gemm_activate(ACC v, I64 activation) {

@@ -561,9 +561,25 @@ chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const cl_mem* buff
       global[k] = static_cast<size_t>(launch.global[k]);
       local[k] = static_cast<size_t>(launch.local[k]);
     }
+    // CHORUS_OPENCL_PROFILE=1: wait for each kernel and log its device time
+    // (a diagnostic: it serialises the queue).
+    static const bool profile = std::getenv("CHORUS_OPENCL_PROFILE") != nullptr;
+    cl_event done = nullptr;
     const cl_int e = d.api->clEnqueueNDRangeKernel(q->queue, kernel, launch.dims, nullptr, global,
-                                                   local, 0, nullptr, nullptr);
+                                                   local, 0, nullptr, profile ? &done : nullptr);
     if (e != CL_SUCCESS) return cl_failure("running " + launch.kernel + " (" + launch.program.label + ")", e);
+    if (done) {
+      cl_ulong t0 = 0, t1 = 0;
+      d.api->clWaitForEvents(1, &done);
+      d.api->clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_START, sizeof t0, &t0, nullptr);
+      d.api->clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof t1, &t1, nullptr);
+      d.api->clReleaseEvent(done);
+      char line[256];
+      std::snprintf(line, sizeof line, "profile: %s (%s) %.3f ms, global %zux%zux%zu, local %zux%zux%zu",
+                    launch.kernel.c_str(), launch.program.label.c_str(), (t1 - t0) * 1e-6, global[0],
+                    global[1], global[2], local[0], local[1], local[2]);
+      log(2, line);
+    }
   }
   return CHORUS_OK;
 }
