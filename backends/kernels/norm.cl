@@ -6,8 +6,10 @@
  * Layer norm takes the mean first and then the sum of squares around it
  * (the two-pass variance: E[x^2] - E[x]^2 would cancel on rows with a large
  * mean and a small spread); RMS norm needs only the sum of squares. The
- * passes after the first read the row from cache: it is visited by the same
- * work-items each time, so memory sees one read and one write per element.
+ * first pass also copies x into y, and the later passes work on y: the row
+ * is then in cache for them (the same work-items visit the same elements in
+ * every pass), and y's cache lines are claimed while x streams in, not in a
+ * later pass. Memory sees one read of x and one write of y.
  */
 #define ACC CT
 #define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
@@ -23,14 +25,14 @@
 #define NORM_WRITE(centre, scale)                                                        \
   do {                                                                                   \
     FOR_ROW_VECTORS(j, 0, n) {                                                           \
-      VCT v = (row_loadv(x, &a, 0, base[0], j) - (centre)) * (scale);                    \
+      VCT v = (row_loadv(y, &a, 1, base[1], j) - (centre)) * (scale);                    \
       if (has_gamma) v = v * row_loadv(gamma, &a, 2, base[2], j);                        \
       if (has_beta) v = v + row_loadv(beta, &a, 3, base[3], j);                          \
       row_storev(y, &a, 1, base[1], j, v);                                               \
     }                                                                                    \
     {                                                             \
       FOR_ROW_TAIL(j, 0, n) {                                                   \
-        ACC v = (LOAD(DT, x, row_at(&a, 0, base[0], j)) - (centre)) * (scale);           \
+        ACC v = (LOAD(DT, y, row_at(&a, 1, base[1], j)) - (centre)) * (scale);           \
         if (has_gamma) v = v * LOAD(DT, gamma, row_at(&a, 2, base[2], j));               \
         if (has_beta) v = v + LOAD(DT, beta, row_at(&a, 3, base[3], j));                 \
         STORE(DT, y, row_at(&a, 1, base[1], j), v);                                      \
@@ -48,23 +50,31 @@ KERNEL void layer_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, GL
   const I64 n = a.n;
 
   VCT vs = VSPLAT(K(0.0));
-  FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
+  FOR_ROW_VECTORS(j, 0, n) {
+    const VCT v = row_loadv(x, &a, 0, base[0], j);
+    row_storev(y, &a, 1, base[1], j, v);
+    vs += v;
+  }
   ACC s;
   LANES_COMBINE(ACC, vs, s, N_SUM);
-  FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+  FOR_ROW_TAIL(j, 0, n) {
+    const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));
+    STORE(DT, y, row_at(&a, 1, base[1], j), v);
+    s += v;
+  }
   ROW_COMBINE(ACC, shared, s, N_SUM);
   const ACC mean = s / (ACC)n;
 
   VCT vq = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) {
-    const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
+    const VCT d = row_loadv(y, &a, 1, base[1], j) - mean;
     vq += d * d;
   }
   ACC q;
   LANES_COMBINE(ACC, vq, q, N_SUM);
   {
     FOR_ROW_TAIL(j, 0, n) {
-      const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
+      const ACC d = LOAD(DT, y, row_at(&a, 1, base[1], j)) - mean;
       q += d * d;
     }
   }
@@ -87,6 +97,7 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
   VCT vq = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) {
     const VCT v = row_loadv(x, &a, 0, base[0], j);
+    row_storev(y, &a, 1, base[1], j, v);
     vq += v * v;
   }
   ACC q;
@@ -94,6 +105,7 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
   {
     FOR_ROW_TAIL(j, 0, n) {
       const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));
+      STORE(DT, y, row_at(&a, 1, base[1], j), v);
       q += v * v;
     }
   }

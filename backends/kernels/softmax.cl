@@ -3,14 +3,16 @@
  *
  * Passes over a row: (1) its maximum m (IEEE maximum, so a NaN anywhere, or
  * an infinite maximum, turns the whole row into NaN exactly as the formula
- * of docs/ops.md does); (2) s = sum of e^(x - m), accumulated in float (double
- * for f64); (3) the output. Only pass 1 normally reads memory: a row is
- * visited by the same work-items in every pass and is still in cache.
- * When the output is stored in the compute precision (f32, f64), pass 2
- * also writes e^(x - m) to y and pass 3 divides it in place, so each element
- * costs one exponential (on CPUs the exponential, not memory, bounds this
- * op). For f16/bf16 outputs pass 3 recomputes e^(x - m), since storing it
- * would round it twice.
+ * of docs/ops.md does), copying x into y on the way; (2) s = sum of
+ * e^(x - m), accumulated in float (double for f64); (3) the output, scaled
+ * by 1/s. Passes 2 and 3 work on y: the same work-items visit the same
+ * elements in every pass, so the row is in cache, and y's cache lines were
+ * claimed while x streamed in; memory sees one read of x and one write of y.
+ * (Online softmax would fuse passes 1 and 2 at the price of a second
+ * exponential per element; on CPUs that costs more than the cached pass.)
+ * When y holds the compute precision (f32, f64), pass 2 stores e^(x - m)
+ * there and pass 3 only scales it: one exponential per element. For f16/bf16
+ * pass 3 recomputes e^(x - m), since storing it would round it twice.
  */
 #define ACC CT
 #define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
@@ -28,53 +30,56 @@
     VCT vm = VSPLAT(-INFINITY);                                               \
     FOR_ROW_VECTORS(j, 0, n) {                                                \
       const VCT v = row_loadv(x, &a, 0, base[0], j);                          \
+      row_storev(y, &a, 1, base[1], j, v);                                    \
       vm = S_MAX(vm, v);                                                      \
     }                                                                         \
     ACC m;                                                                    \
     LANES_COMBINE(ACC, vm, m, S_MAX);                                         \
-    {                                                  \
-      FOR_ROW_TAIL(j, 0, n) {                                        \
+    {                                                                         \
+      FOR_ROW_TAIL(j, 0, n) {                                                 \
         const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));                 \
+        STORE(DT, y, row_at(&a, 1, base[1], j), v);                           \
         m = S_MAX(m, v);                                                      \
       }                                                                       \
     }                                                                         \
     ROW_COMBINE(ACC, shared, m, S_MAX);                                       \
     VCT vs = VSPLAT(K(0.0));                                                  \
     FOR_ROW_VECTORS(j, 0, n) {                                                \
-      const VCT e = exp(row_loadv(x, &a, 0, base[0], j) - m);                 \
+      const VCT e = exp(row_loadv(y, &a, 1, base[1], j) - m);                 \
       vs += e;                                                                \
       if (CACHE_EXP && !LOG) row_storev(y, &a, 1, base[1], j, e);             \
     }                                                                         \
     ACC s;                                                                    \
     LANES_COMBINE(ACC, vs, s, S_SUM);                                         \
-    {                                                  \
-      FOR_ROW_TAIL(j, 0, n) {                                        \
-        const ACC e = exp(LOAD(DT, x, row_at(&a, 0, base[0], j)) - m);        \
+    {                                                                         \
+      FOR_ROW_TAIL(j, 0, n) {                                                 \
+        const ACC e = exp(LOAD(DT, y, row_at(&a, 1, base[1], j)) - m);        \
         s += e;                                                               \
         if (CACHE_EXP && !LOG) STORE(DT, y, row_at(&a, 1, base[1], j), e);    \
       }                                                                       \
     }                                                                         \
     ROW_COMBINE(ACC, shared, s, S_SUM);                                       \
     const ACC log_s = LOG ? log(s) : K(0.0);                                  \
+    const ACC inv_s = K(1.0) / s;                                             \
     FOR_ROW_VECTORS(j, 0, n) {                                                \
       VCT out;                                                                \
       if (LOG)                                                                \
-        out = (row_loadv(x, &a, 0, base[0], j) - m) - log_s;                  \
+        out = (row_loadv(y, &a, 1, base[1], j) - m) - log_s;                  \
       else if (CACHE_EXP)                                                     \
-        out = row_loadv(y, &a, 1, base[1], j) / s;                            \
+        out = row_loadv(y, &a, 1, base[1], j) * inv_s;                        \
       else                                                                    \
-        out = exp(row_loadv(x, &a, 0, base[0], j) - m) / s;                   \
+        out = exp(row_loadv(y, &a, 1, base[1], j) - m) * inv_s;               \
       row_storev(y, &a, 1, base[1], j, out);                                  \
     }                                                                         \
-    {                                                  \
-      FOR_ROW_TAIL(j, 0, n) {                                        \
+    {                                                                         \
+      FOR_ROW_TAIL(j, 0, n) {                                                 \
         ACC out;                                                              \
         if (LOG)                                                              \
-          out = (LOAD(DT, x, row_at(&a, 0, base[0], j)) - m) - log_s;         \
+          out = (LOAD(DT, y, row_at(&a, 1, base[1], j)) - m) - log_s;         \
         else if (CACHE_EXP)                                                   \
-          out = LOAD(DT, y, row_at(&a, 1, base[1], j)) / s;                   \
+          out = LOAD(DT, y, row_at(&a, 1, base[1], j)) * inv_s;               \
         else                                                                  \
-          out = exp(LOAD(DT, x, row_at(&a, 0, base[0], j)) - m) / s;          \
+          out = exp(LOAD(DT, y, row_at(&a, 1, base[1], j)) - m) * inv_s;      \
         STORE(DT, y, row_at(&a, 1, base[1], j), out);                         \
       }                                                                       \
     }                                                                         \
