@@ -3,7 +3,10 @@
 # there yet (as root, or through sudo). Safe to run again: it installs nothing
 # when everything is present.
 set -euo pipefail
-packages=(g++ cmake make catch2)
+# OpenCL backend: headers to build, PoCL (a CPU OpenCL) to run and test it;
+# CLBlast and OpenBLAS only for the SGEMM peers in bench/.
+packages=(g++ cmake make catch2 opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libclblast-dev
+          libopenblas-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
