@@ -3,13 +3,13 @@
 // CLBlast on the same OpenCL device and OpenBLAS on the same CPU cores, at
 // 256^3, 1024^3 and 2048^3 (or --sizes). Each library is timed the same
 // way: one call plus a wait for its completion, on the host clock, after a
-// warm-up call (which includes any kernel compile); the median over --reps
-// calls is reported as GFLOP/s, with the ratio of chorus to each peer. The
+// warm-up (which includes any kernel compile); the median over --reps calls
+// is reported as GFLOP/s, with the ratio of chorus to each peer. The
 // results of chorus and the peers are compared, so a fast wrong answer
 // cannot pass for a win.
 //
 // usage: chorus_bench_peers [--device opencl:0] [--sizes 256,1024,2048] [--reps 7]
-//                           [--markdown FILE]
+//                           [--markdown FILE]   (--reps defaults to 11)
 #include <algorithm>
 #include <chorus/chorus.hpp>
 #include <chrono>
@@ -37,9 +37,12 @@ double seconds_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Median seconds of `reps` runs of f after one warm-up run.
+// Median seconds of `reps` runs of f after a warm-up of at least two runs
+// and half a second: the first runs pay for compiles, page faults on fresh
+// buffers and thread pools waking up, in every library alike.
 double median_seconds(int reps, const std::function<void()>& f) {
-  f();
+  const double warm_until = seconds_now() + 0.5;
+  for (int i = 0; i < 2 || seconds_now() < warm_until; ++i) f();
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
     const double start = seconds_now();
@@ -144,7 +147,7 @@ struct ClBlast {
 int main(int argc, char** argv) {
   std::string device_name = "opencl:0", markdown;
   std::vector<int64_t> sizes = {256, 1024, 2048};
-  int reps = 7;
+  int reps = 11;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--device") {
@@ -184,7 +187,7 @@ int main(int argc, char** argv) {
 #else
   std::printf("OpenBLAS: skipped (not found when chorus was configured)\n");
 #endif
-  std::printf("timing: host clock around one call and its completion, median of %d after a warm-up\n\n", reps);
+  std::printf("timing: host clock around one call and its completion, median of %d after >= 0.5 s of warm-up\n\n", reps);
 
   std::vector<Row> rows;
   for (const int64_t n : sizes) {
