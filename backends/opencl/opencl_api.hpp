@@ -33,6 +33,8 @@ struct Api {
   X(clCreateProgramWithSource)       \
   X(clCreateProgramWithBinary)       \
   X(clBuildProgram)                  \
+  X(clCompileProgram)                \
+  X(clLinkProgram)                   \
   X(clGetProgramInfo)                \
   X(clGetProgramBuildInfo)           \
   X(clReleaseProgram)                \

@@ -80,6 +80,7 @@ struct DeviceRecord {
   chorus_device_info info{};
   std::string platform_name, platform_version, device_version, opencl_c_version, extensions;
   bool correctly_rounded_divide_sqrt = false;
+  bool linker = false;  // clCompileProgram / clLinkProgram usable
   int opencl_c_major = 1, opencl_c_minor = 0;
   backend_common::DeviceIdentity identity;
 };
@@ -158,6 +159,8 @@ void describe(const Api* api, DeviceRecord& r) {
                        has_extension(r.extensions, "cl_intel_subgroups");
   const auto single_config = device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_SINGLE_FP_CONFIG);
   r.correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+  r.linker = device_value<cl_bool>(api, r.id, CL_DEVICE_LINKER_AVAILABLE, CL_FALSE) != CL_FALSE &&
+             std::getenv("CHORUS_OPENCL_NO_LINKER") == nullptr;
   for (int d = CHORUS_DTYPE_F32; d < CHORUS_DTYPE_COUNT_; ++d)
     if (d != CHORUS_DTYPE_F64 || info.has_fp64) info.dtype_mask |= 1u << d;
   // No float atomics and fixed reduction orders in any kernel: every run of
@@ -374,19 +377,42 @@ std::string build_log(Device& d, cl_program program) {
   return text;
 }
 
-// Builds from a cached binary; false (program released) when the driver
-// will not take it, so the caller compiles from source instead.
-bool build_from_binary(Device& d, const std::vector<uint8_t>& binary, const std::string& options,
-                       cl_program* out) {
-  const unsigned char* bytes = binary.data();
-  const size_t size = binary.size();
+// Two ways to a program, chosen per device. With a linker (OpenCL 1.2
+// devices normally have one) a program is compiled to an object, the object
+// is what the cache keeps, and clLinkProgram finishes it: on PoCL asking for
+// the binary of a *built* program makes it generate code for every kernel
+// at once (0.1 to 2.5 s per program, most of a cold start), while an object
+// is ready the moment it is compiled and links in milliseconds. Without a
+// linker, programs are built and their executable binaries cached.
+enum class BinaryKind : uint8_t { object = 1, executable = 2 };
+
+// The program ready for clCreateKernel from a cached payload (its first
+// byte says which kind of binary follows); false when the driver refuses
+// it, so that the caller compiles from source instead.
+bool program_from_cache(Device& d, const std::vector<uint8_t>& payload, const std::string& options,
+                        cl_program* out) {
+  if (payload.size() < 2) return false;
+  const auto kind = static_cast<BinaryKind>(payload[0]);
+  const unsigned char* bytes = payload.data() + 1;
+  const size_t size = payload.size() - 1;
   cl_int status = CL_SUCCESS, e = CL_SUCCESS;
   cl_program p = d.api->clCreateProgramWithBinary(d.context, 1, &d.record->id, &size, &bytes, &status, &e);
   if (!p || e != CL_SUCCESS || status != CL_SUCCESS) {
     if (p) d.api->clReleaseProgram(p);
     return false;
   }
-  if (d.api->clBuildProgram(p, 1, &d.record->id, options.c_str(), nullptr, nullptr) != CL_SUCCESS) {
+  if (kind == BinaryKind::object) {
+    cl_program linked = d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+    d.api->clReleaseProgram(p);
+    if (!linked || e != CL_SUCCESS) {
+      if (linked) d.api->clReleaseProgram(linked);
+      return false;
+    }
+    *out = linked;
+    return true;
+  }
+  if (kind != BinaryKind::executable ||
+      d.api->clBuildProgram(p, 1, &d.record->id, options.c_str(), nullptr, nullptr) != CL_SUCCESS) {
     d.api->clReleaseProgram(p);
     return false;
   }
@@ -394,15 +420,57 @@ bool build_from_binary(Device& d, const std::vector<uint8_t>& binary, const std:
   return true;
 }
 
-std::vector<uint8_t> program_binary(Device& d, cl_program p) {
+// The binary of p with its kind in front, or empty when the driver gives none.
+std::vector<uint8_t> cache_payload(Device& d, cl_program p, BinaryKind kind) {
   size_t size = 0;
   if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) != CL_SUCCESS || size == 0)
     return {};
-  std::vector<uint8_t> binary(size);
-  unsigned char* pointer = binary.data();
+  std::vector<uint8_t> payload(size + 1);
+  payload[0] = static_cast<uint8_t>(kind);
+  unsigned char* pointer = payload.data() + 1;
   if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof pointer, &pointer, nullptr) != CL_SUCCESS)
     return {};
-  return binary;
+  return payload;
+}
+
+// Compiles spec from source: *program is ready for clCreateKernel, *payload
+// what the cache should keep (empty when nothing can be kept).
+chorus_status compile_program(Device& d, const ProgramSpec& spec, const std::string& source,
+                              const std::string& options, cl_program* program,
+                              std::vector<uint8_t>* payload) {
+  const char* text = source.c_str();
+  cl_int e = CL_SUCCESS;
+  cl_program p = d.api->clCreateProgramWithSource(d.context, 1, &text, nullptr, &e);
+  if (!p) return cl_failure("clCreateProgramWithSource (" + spec.label + ")", e);
+  const bool link = d.record->linker;
+  e = link ? d.api->clCompileProgram(p, 1, &d.record->id, options.c_str(), 0, nullptr, nullptr, nullptr, nullptr)
+           : d.api->clBuildProgram(p, 1, &d.record->id, options.c_str(), nullptr, nullptr);
+  if (e != CL_SUCCESS) {
+    const std::string log_text = build_log(d, p);
+    d.api->clReleaseProgram(p);
+    return report(e == CL_BUILD_PROGRAM_FAILURE || e == CL_COMPILE_PROGRAM_FAILURE ? CHORUS_ERROR_DEVICE
+                                                                                    : status_of(e),
+                  "building the " + spec.label + " kernels for " + d.record->info.description +
+                      " failed (" + error_name(e) + ", options: " + options + "). Build log:\n" +
+                      log_text);
+  }
+  if (!link) {
+    if (d.cache.enabled()) *payload = cache_payload(d, p, BinaryKind::executable);
+    *program = p;
+    return CHORUS_OK;
+  }
+  if (d.cache.enabled()) *payload = cache_payload(d, p, BinaryKind::object);
+  cl_program linked = d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+  if (!linked || e != CL_SUCCESS) {
+    const std::string log_text = linked ? build_log(d, linked) : std::string();
+    if (linked) d.api->clReleaseProgram(linked);
+    d.api->clReleaseProgram(p);
+    return report(status_of(e), "linking the " + spec.label + " kernels for " + d.record->info.description +
+                                    " failed (" + error_name(e) + "). Link log:\n" + log_text);
+  }
+  d.api->clReleaseProgram(p);
+  *program = linked;
+  return CHORUS_OK;
 }
 
 // The built program for spec (device mutex held).
@@ -421,15 +489,17 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
   const std::string cache_key = CacheKey()
                                     .add("api", "opencl")
                                     .add("identity", d.identity)
+                                    .add("binary", d.record->linker ? "object" : "executable")
                                     .add("options", options)
                                     .add("source", source)
                                     .hex();
   cl_program program = nullptr;
-  std::vector<uint8_t> binary;
+  std::vector<uint8_t> payload;
   std::string why;
-  switch (d.cache.load(cache_key, &binary, &why)) {
+  switch (d.cache.load(cache_key, &payload, &why)) {
     case KernelCache::Lookup::hit:
-      if (build_from_binary(d, binary, options, &program)) {
+      if (const auto t0 = std::chrono::steady_clock::now(); program_from_cache(d, payload, options, &program)) {
+        log(3, spec.label + " from the cache in " + std::to_string(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()) + " ms");
         ++d.stats.cache_hits;
       } else {
         ++d.stats.cache_rejected;
@@ -454,24 +524,13 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
       }
     }
     const auto start = std::chrono::steady_clock::now();
-    const char* text = source.c_str();
-    cl_int e = CL_SUCCESS;
-    program = d.api->clCreateProgramWithSource(d.context, 1, &text, nullptr, &e);
-    if (!program) return cl_failure("clCreateProgramWithSource (" + spec.label + ")", e);
-    e = d.api->clBuildProgram(program, 1, &d.record->id, options.c_str(), nullptr, nullptr);
+    std::vector<uint8_t> built;
+    const chorus_status s = compile_program(d, spec, source, options, &program, &built);
     d.stats.compile_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (e != CL_SUCCESS) {
-      const std::string log_text = build_log(d, program);
-      d.api->clReleaseProgram(program);
-      return report(e == CL_BUILD_PROGRAM_FAILURE ? CHORUS_ERROR_DEVICE : status_of(e),
-                    "building the " + spec.label + " kernels for " + d.record->info.description +
-                        " failed (" + error_name(e) + ", options: " + options + "). Build log:\n" +
-                        log_text);
-    }
+    if (s != CHORUS_OK) return s;
     ++d.stats.compiled;
     if (d.cache.enabled()) {
-      const std::vector<uint8_t> built = program_binary(d, program);
       if (built.empty())
         log(2, "the driver gives no binary for " + spec.label + "; it will not be cached");
       else if (!d.cache.store(cache_key, built, &why))

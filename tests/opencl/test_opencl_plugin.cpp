@@ -5,7 +5,9 @@
 // everything from the cache; truncated entries are rejected, recompiled and
 // rewritten; a machine without an OpenCL platform gets a reason, not a crash.
 // The parent never touches OpenCL itself (drivers do not survive fork()).
-// Exits 77 (skipped) when this machine has no usable opencl:0.
+// Exits 77 (skipped) when this machine has no usable opencl:0. With
+// CHORUS_OPENCL_NO_LINKER=1 the plugin builds programs and caches
+// executable binaries instead of compiled objects: CTest runs both.
 #include <sys/wait.h>
 #include <unistd.h>
 
