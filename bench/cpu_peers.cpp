@@ -24,7 +24,6 @@
 
 #if CHORUS_BENCH_CLBLAST
 #include <CL/cl.h>
-
 #include <clblast.h>
 #endif
 #if CHORUS_BENCH_OPENBLAS
@@ -177,8 +176,8 @@ int main(int argc, char** argv) {
   if (!clblast_peer.queue)
     std::printf("CLBlast: skipped (%s)\n", clblast_peer.why.c_str());
   else
-    std::printf("CLBlast %d.%d.%d on the same OpenCL device\n", CLBLAST_VERSION_MAJOR, CLBLAST_VERSION_MINOR,
-                CLBLAST_VERSION_PATCH);
+    std::printf("CLBlast %d.%d.%d on the same OpenCL device\n", CLBLAST_VERSION_MAJOR,
+                CLBLAST_VERSION_MINOR, CLBLAST_VERSION_PATCH);
 #else
   std::printf("CLBlast: skipped (not found when chorus was configured)\n");
 #endif
@@ -187,7 +186,10 @@ int main(int argc, char** argv) {
 #else
   std::printf("OpenBLAS: skipped (not found when chorus was configured)\n");
 #endif
-  std::printf("timing: host clock around one call and its completion, median of %d after >= 0.5 s of warm-up\n\n", reps);
+  std::printf(
+      "timing: host clock around one call and its completion, median of %d after >= 0.5 s of "
+      "warm-up\n\n",
+      reps);
 
   std::vector<Row> rows;
   for (const int64_t n : sizes) {
@@ -197,7 +199,8 @@ int main(int argc, char** argv) {
     std::vector<float> c(static_cast<size_t>(n * n));
     {
       const uint64_t bytes = static_cast<uint64_t>(n * n) * 4;
-      chorus::Buffer ab = device.buffer(bytes), bb = device.buffer(bytes), cb = device.buffer(bytes);
+      chorus::Buffer ab = device.buffer(bytes), bb = device.buffer(bytes),
+                     cb = device.buffer(bytes);
       queue.write<float>(ab, a);
       queue.write<float>(bb, b);
       chorus::Tensor at(ab, CHORUS_DTYPE_F32, {n, n}), bt(bb, CHORUS_DTYPE_F32, {n, n}),
@@ -221,8 +224,8 @@ int main(int argc, char** argv) {
       std::vector<float> peer(static_cast<size_t>(n * n));
       const int un = static_cast<int>(n);
       const double s = median_seconds(reps, [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, un, un, un, 1.0f, a.data(), un, b.data(), un,
-                    0.0f, peer.data(), un);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, un, un, un, 1.0f, a.data(), un,
+                    b.data(), un, 0.0f, peer.data(), un);
       });
       row.openblas_gflops = 2.0 * n * n * n / s * 1e-9;
       row.openblas_diff = max_difference(c, peer);
@@ -232,7 +235,8 @@ int main(int argc, char** argv) {
   }
 
   std::string table =
-      "| n (M=N=K) | chorus GFLOP/s | CLBlast GFLOP/s | chorus / CLBlast | OpenBLAS GFLOP/s | chorus / OpenBLAS "
+      "| n (M=N=K) | chorus GFLOP/s | CLBlast GFLOP/s | chorus / CLBlast | OpenBLAS GFLOP/s | "
+      "chorus / OpenBLAS "
       "| max abs diff vs CLBlast, OpenBLAS |\n|---:|---:|---:|---:|---:|---:|---|\n";
   for (const Row& r : rows) {
     char line[512];
@@ -255,7 +259,8 @@ int main(int argc, char** argv) {
     std::snprintf(line, sizeof line, "| %lld | %.1f | %s | %s | %s | %s | %.2g, %.2g |\n",
                   static_cast<long long>(r.n), r.chorus_gflops, cell(r.clblast_gflops).c_str(),
                   ratio(r.chorus_gflops, r.clblast_gflops).c_str(), cell(r.openblas_gflops).c_str(),
-                  ratio(r.chorus_gflops, r.openblas_gflops).c_str(), r.clblast_diff, r.openblas_diff);
+                  ratio(r.chorus_gflops, r.openblas_gflops).c_str(), r.clblast_diff,
+                  r.openblas_diff);
     table += line;
   }
   std::printf("%s", table.c_str());

@@ -72,10 +72,9 @@ bool write_all(int fd, const uint8_t* p, size_t size) {
 // random bits (pids repeat across containers sharing a cache folder).
 std::string temporary_name(const std::string& folder, const std::string& key_hex) {
   static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 random{std::random_device{}() ^
-                                      static_cast<uint64_t>(std::chrono::steady_clock::now()
-                                                                .time_since_epoch()
-                                                                .count())};
+  thread_local std::mt19937_64 random{
+      std::random_device{}() ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   return folder + "/." + key_hex.substr(0, 16) + "." + std::to_string(getpid()) + "." +
          std::to_string(counter.fetch_add(1)) + "." + std::to_string(random() % 1000000007) +
          ".tmp";
@@ -167,8 +166,8 @@ bool KernelCache::store(const std::string& key_hex, const std::vector<uint8_t>& 
     *why = "cannot create " + temporary + ": " + std::strerror(errno);
     return false;
   }
-  const bool written = write_all(fd, header, sizeof header) &&
-                       write_all(fd, payload.data(), payload.size());
+  const bool written =
+      write_all(fd, header, sizeof header) && write_all(fd, payload.data(), payload.size());
   const int saved_errno = errno;
   if (::close(fd) != 0 || !written) {
     *why = "cannot write " + temporary + ": " + std::strerror(written ? errno : saved_errno);

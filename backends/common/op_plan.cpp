@@ -21,30 +21,48 @@ using Tensor = chorus_backend_tensor;
 
 const char* dtype_name(chorus_dtype d) {
   switch (d) {
-    case CHORUS_DTYPE_F32: return "f32";
-    case CHORUS_DTYPE_F16: return "f16";
-    case CHORUS_DTYPE_BF16: return "bf16";
-    case CHORUS_DTYPE_F64: return "f64";
-    case CHORUS_DTYPE_I32: return "i32";
-    case CHORUS_DTYPE_I64: return "i64";
-    case CHORUS_DTYPE_U8: return "u8";
-    default: return "invalid";
+    case CHORUS_DTYPE_F32:
+      return "f32";
+    case CHORUS_DTYPE_F16:
+      return "f16";
+    case CHORUS_DTYPE_BF16:
+      return "bf16";
+    case CHORUS_DTYPE_F64:
+      return "f64";
+    case CHORUS_DTYPE_I32:
+      return "i32";
+    case CHORUS_DTYPE_I64:
+      return "i64";
+    case CHORUS_DTYPE_U8:
+      return "u8";
+    default:
+      return "invalid";
   }
 }
 
-int dtype_size(chorus_dtype d) { return static_cast<int>(chorus_dtype_size(d)); }
-bool is_int(chorus_dtype d) { return numeric::is_integer(d); }
+int dtype_size(chorus_dtype d) {
+  return static_cast<int>(chorus_dtype_size(d));
+}
+bool is_int(chorus_dtype d) {
+  return numeric::is_integer(d);
+}
 
 const char* bits_type(int size) {
   switch (size) {
-    case 1: return "U8";
-    case 2: return "U16";
-    case 4: return "U32";
-    default: return "U64";
+    case 1:
+      return "U8";
+    case 2:
+      return "U16";
+    case 4:
+      return "U32";
+    default:
+      return "U64";
   }
 }
 
-uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
+uint64_t round_up(uint64_t v, uint64_t to) {
+  return (v + to - 1) / to * to;
+}
 uint64_t pow2_ceil(uint64_t v) {
   uint64_t p = 1;
   while (p < v) p *= 2;
@@ -155,8 +173,8 @@ bool contiguous(const Collapsed& c, int count) {
 // One elementwise launch: `per_item` elements per work-item in the
 // contiguous kernel (VW for the vectorised ones, 1 for the rest).
 Launch elementwise_launch(const DeviceTraits& traits, ProgramSpec prog, const std::string& stem,
-                          const Tensor* const* operands, const int* slots, int count,
-                          int per_item, int64_t value) {
+                          const Tensor* const* operands, const int* slots, int count, int per_item,
+                          int64_t value) {
   const Collapsed c = collapse(operands, count);
   ck_elementwise a{};
   a.rank = c.rank;
@@ -221,7 +239,9 @@ ProgramSpec bits_program(const DeviceTraits& traits, int size) {
   return p;
 }
 
-int bits_vw(const ProgramSpec& p) { return std::stoi(p.defines[0].second); }
+int bits_vw(const ProgramSpec& p) {
+  return std::stoi(p.defines[0].second);
+}
 
 chorus_status plan_elementwise(const chorus_op_desc& d, const DeviceTraits& traits, Plan* plan,
                                std::string* why) {
@@ -245,10 +265,10 @@ chorus_status plan_elementwise(const chorus_op_desc& d, const DeviceTraits& trai
         plan->launches.push_back(
             elementwise_launch(traits, std::move(p), "copy_bits", ops, slots, 2, vw, 0));
       } else {
-        ProgramSpec p = program(traits,
-                                std::string("convert ") + dtype_name(src.dtype) + " to " +
-                                    dtype_name(out.dtype),
-                                "elementwise.cl", 1);
+        ProgramSpec p = program(
+            traits,
+            std::string("convert ") + dtype_name(src.dtype) + " to " + dtype_name(out.dtype),
+            "elementwise.cl", 1);
         p.defines.push_back({"EW_CONVERT", "1"});
         p.defines.push_back({"SRC", dtype_name(src.dtype)});
         p.defines.push_back({"DST", dtype_name(out.dtype)});
@@ -262,9 +282,9 @@ chorus_status plan_elementwise(const chorus_op_desc& d, const DeviceTraits& trai
       // reference uses, and the kernel writes its bits.
       uint64_t bits = 0;
       numeric::store(&bits, out.dtype, 0, static_cast<long double>(d.value));
-      plan->launches.push_back(elementwise_launch(traits, bits_program(traits, dtype_size(out.dtype)),
-                                                  "fill", ops, slots, 1, 1,
-                                                  static_cast<int64_t>(bits)));
+      plan->launches.push_back(
+          elementwise_launch(traits, bits_program(traits, dtype_size(out.dtype)), "fill", ops,
+                             slots, 1, 1, static_cast<int64_t>(bits)));
       return CHORUS_OK;
     }
     case CHORUS_OP_WHERE: {
@@ -291,8 +311,9 @@ chorus_status plan_elementwise(const chorus_op_desc& d, const DeviceTraits& trai
         }
       }
       const int vw = compute_vw(traits.tuning, out.dtype);
-      ProgramSpec p = program(traits, std::string(unary ? "unary " : "binary ") + dtype_name(out.dtype),
-                              "elementwise.cl", vw);
+      ProgramSpec p =
+          program(traits, std::string(unary ? "unary " : "binary ") + dtype_name(out.dtype),
+                  "elementwise.cl", vw);
       p.defines.push_back({unary ? "EW_UNARY" : "EW_BINARY", "1"});
       define_dtype(p, out.dtype);
       plan->launches.push_back(elementwise_launch(traits, std::move(p),
@@ -306,12 +327,12 @@ chorus_status plan_elementwise(const chorus_op_desc& d, const DeviceTraits& trai
         *why = "compare subop " + std::to_string(d.subop) + " is unknown";
         return CHORUS_ERROR_INVALID_ARGUMENT;
       }
-      ProgramSpec p = program(traits, std::string("compare ") + dtype_name(ops[0]->dtype),
-                              "elementwise.cl", 1);
+      ProgramSpec p =
+          program(traits, std::string("compare ") + dtype_name(ops[0]->dtype), "elementwise.cl", 1);
       p.defines.push_back({"EW_COMPARE", "1"});
       define_dtype(p, ops[0]->dtype);
-      plan->launches.push_back(elementwise_launch(traits, std::move(p),
-                                                  std::string("compare_") + name, ops, slots, 3, 1, 0));
+      plan->launches.push_back(elementwise_launch(
+          traits, std::move(p), std::string("compare_") + name, ops, slots, 3, 1, 0));
       return CHORUS_OK;
     }
     default:
@@ -362,7 +383,8 @@ RowLayout row_layout(const Tensor* const* operands, int count, uint32_t inner, i
   ck_rows& a = r.args;
   const uint32_t split = x.rank - inner;
   a.outer_rank = merge_axes(operands, count, 0, split, a.outer_shape, a.outer_strides);
-  a.inner_rank = merge_axes(operands, inner_operands, split, x.rank, a.inner_shape, a.inner_strides);
+  a.inner_rank =
+      merge_axes(operands, inner_operands, split, x.rank, a.inner_shape, a.inner_strides);
   a.rows = 1;
   for (int i = 0; i < a.outer_rank; ++i) a.rows *= a.outer_shape[i];
   a.n = 1;
@@ -388,8 +410,8 @@ RowLayout row_layout(const Tensor* const* operands, int count, uint32_t inner, i
 ProgramSpec row_program(const DeviceTraits& traits, const char* family, const char* file,
                         chorus_dtype dtype, int layout) {
   const Tuning& t = traits.tuning;
-  ProgramSpec p = program(traits, std::string(family) + " " + dtype_name(dtype), file,
-                          row_vw(t, dtype));
+  ProgramSpec p =
+      program(traits, std::string(family) + " " + dtype_name(dtype), file, row_vw(t, dtype));
   p.files.insert(p.files.end() - 1, "rows.h");
   define_dtype(p, dtype);
   p.defines.push_back({"ROW_LAYOUT", std::to_string(layout)});
@@ -417,8 +439,8 @@ void choose_chunks(const Tuning& t, ck_rows* a, int vw) {
   chunks = std::min<int64_t>(chunks, 1024);
   if (chunks <= 1) return;
   const int64_t step = static_cast<int64_t>(t.row_threads) * vw;
-  a->chunk = static_cast<int64_t>(round_up(static_cast<uint64_t>((a->n + chunks - 1) / chunks),
-                                           static_cast<uint64_t>(step)));
+  a->chunk = static_cast<int64_t>(
+      round_up(static_cast<uint64_t>((a->n + chunks - 1) / chunks), static_cast<uint64_t>(step)));
   a->chunks = (a->n + a->chunk - 1) / a->chunk;
 }
 
@@ -494,7 +516,8 @@ chorus_status plan_softmax_norm(const chorus_op_desc& d, const DeviceTraits& tra
   if (!has_gamma) r.args.offset[2] = 0;
   if (!has_beta) r.args.offset[3] = 0;
   const char* family = softmax ? "softmax" : "norm";
-  ProgramSpec p = row_program(traits, family, softmax ? "softmax.cl" : "norm.cl", x.dtype, r.layout);
+  ProgramSpec p =
+      row_program(traits, family, softmax ? "softmax.cl" : "norm.cl", x.dtype, r.layout);
   if (softmax) {
     // Keep e^(x-m) in y between passes only when y holds it unrounded.
     const bool cache = x.dtype == CHORUS_DTYPE_F32 || x.dtype == CHORUS_DTYPE_F64;
@@ -508,14 +531,22 @@ chorus_status plan_softmax_norm(const chorus_op_desc& d, const DeviceTraits& tra
     l.args = {buffer_arg(0), buffer_arg(1), bytes_arg(r.args)};
   } else if (layer) {
     l.kernel = "layer_norm";
-    l.args = {buffer_arg(0), buffer_arg(1), has_gamma ? buffer_arg(2) : null_arg(),
-              has_beta ? buffer_arg(3) : null_arg(), bytes_arg(r.args),
-              accumulator_arg(x.dtype, d.eps), bytes_arg(int32_t{has_gamma}),
+    l.args = {buffer_arg(0),
+              buffer_arg(1),
+              has_gamma ? buffer_arg(2) : null_arg(),
+              has_beta ? buffer_arg(3) : null_arg(),
+              bytes_arg(r.args),
+              accumulator_arg(x.dtype, d.eps),
+              bytes_arg(int32_t{has_gamma}),
               bytes_arg(int32_t{has_beta})};
   } else {
     l.kernel = "rms_norm";
-    l.args = {buffer_arg(0), buffer_arg(1), has_gamma ? buffer_arg(2) : null_arg(),
-              bytes_arg(r.args), accumulator_arg(x.dtype, d.eps), bytes_arg(int32_t{has_gamma})};
+    l.args = {buffer_arg(0),
+              buffer_arg(1),
+              has_gamma ? buffer_arg(2) : null_arg(),
+              bytes_arg(r.args),
+              accumulator_arg(x.dtype, d.eps),
+              bytes_arg(int32_t{has_gamma})};
   }
   plan->launches.push_back(std::move(l));
   return CHORUS_OK;
@@ -597,9 +628,13 @@ chorus_status plan_gemm(const chorus_op_desc& d, const DeviceTraits& traits, Pla
   mul.global[0] = static_cast<uint64_t>(g.m_padded / tiles.mr);
   mul.global[1] = static_cast<uint64_t>(g.n_padded / tiles.nr);
   mul.global[2] = static_cast<uint64_t>(g.batch);
-  mul.args = {scratch_arg(0), scratch_arg(1), buffer_arg(2),
-              d.has_bias ? buffer_arg(3) : null_arg(), bytes_arg(g),
-              accumulator_arg(c.dtype, d.alpha), accumulator_arg(c.dtype, d.beta)};
+  mul.args = {scratch_arg(0),
+              scratch_arg(1),
+              buffer_arg(2),
+              d.has_bias ? buffer_arg(3) : null_arg(),
+              bytes_arg(g),
+              accumulator_arg(c.dtype, d.alpha),
+              accumulator_arg(c.dtype, d.beta)};
   plan->launches.push_back(std::move(mul));
   return CHORUS_OK;
 }
@@ -645,7 +680,8 @@ chorus_status plan_op(const chorus_op_desc& desc, const DeviceTraits& traits, Pl
     case CHORUS_OP_GEMM:
       return plan_gemm(desc, traits, plan, why);
     default:
-      *why = "op kind " + std::to_string(static_cast<int>(desc.kind)) + " is not one this backend knows";
+      *why = "op kind " + std::to_string(static_cast<int>(desc.kind)) +
+             " is not one this backend knows";
       return CHORUS_ERROR_UNSUPPORTED;
   }
 }
@@ -653,7 +689,8 @@ chorus_status plan_op(const chorus_op_desc& desc, const DeviceTraits& traits, Pl
 Plan plan_buffer_copy(const DeviceTraits& traits, uint64_t src_offset, uint64_t dst_offset,
                       uint64_t bytes) {
   int size = 8;
-  while (size > 1 && ((src_offset | dst_offset | bytes) % static_cast<uint64_t>(size)) != 0) size /= 2;
+  while (size > 1 && ((src_offset | dst_offset | bytes) % static_cast<uint64_t>(size)) != 0)
+    size /= 2;
   Tensor src{}, dst{};
   src.rank = dst.rank = 1;
   src.shape[0] = dst.shape[0] = static_cast<int64_t>(bytes / size);
@@ -665,7 +702,8 @@ Plan plan_buffer_copy(const DeviceTraits& traits, uint64_t src_offset, uint64_t 
   ProgramSpec p = bits_program(traits, size);
   const int vw = bits_vw(p);
   Plan plan;
-  plan.launches.push_back(elementwise_launch(traits, std::move(p), "copy_bits", ops, slots, 2, vw, 0));
+  plan.launches.push_back(
+      elementwise_launch(traits, std::move(p), "copy_bits", ops, slots, 2, vw, 0));
   return plan;
 }
 
@@ -681,8 +719,9 @@ Plan plan_buffer_fill(const DeviceTraits& traits, uint64_t offset, uint64_t byte
   const Tensor* ops[1] = {&dst};
   const int slots[1] = {0};
   Plan plan;
-  plan.launches.push_back(elementwise_launch(traits, bits_program(traits, static_cast<int>(pattern_size)),
-                                             "fill", ops, slots, 1, 1, static_cast<int64_t>(value)));
+  plan.launches.push_back(
+      elementwise_launch(traits, bits_program(traits, static_cast<int>(pattern_size)), "fill", ops,
+                         slots, 1, 1, static_cast<int64_t>(value)));
   return plan;
 }
 

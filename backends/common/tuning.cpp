@@ -75,11 +75,13 @@ void clamp(Tuning& t, const DeviceIdentity& d) {
   t.rows_per_group = std::max(1, std::min(t.rows_per_group, max_group / t.row_threads));
   for (auto [tiles, size] : {std::pair{&t.gemm_f32, 4}, std::pair{&t.gemm_f64, 8}}) {
     while (tiles->lm * tiles->ln > max_group) {
-      if (tiles->lm >= tiles->ln) tiles->lm /= 2;
-      else tiles->ln /= 2;
+      if (tiles->lm >= tiles->ln)
+        tiles->lm /= 2;
+      else
+        tiles->ln /= 2;
     }
-    const uint64_t slabs = static_cast<uint64_t>(tiles->kc) *
-                           (tiles->lm * tiles->mr + tiles->ln * tiles->nr) * size;
+    const uint64_t slabs =
+        static_cast<uint64_t>(tiles->kc) * (tiles->lm * tiles->mr + tiles->ln * tiles->nr) * size;
     if (tiles->use_local && slabs > d.local_memory_bytes) tiles->use_local = 0;
   }
 }

@@ -13,13 +13,13 @@
 namespace chorus::backend_common {
 
 struct GemmTiles {
-  int mr = 4;           // rows of c per work-item
-  int nr = 4;           // columns of c per work-item (a multiple of vw)
-  int vw = 4;           // lanes per vector along n
-  int lm = 8;           // work-group extent along m (work-items)
-  int ln = 8;           // work-group extent along n
-  int use_local = 1;    // stage kc-deep slabs in local memory
-  int kc = 16;          // slab depth when use_local
+  int mr = 4;         // rows of c per work-item
+  int nr = 4;         // columns of c per work-item (a multiple of vw)
+  int vw = 4;         // lanes per vector along n
+  int lm = 8;         // work-group extent along m (work-items)
+  int ln = 8;         // work-group extent along n
+  int use_local = 1;  // stage kc-deep slabs in local memory
+  int kc = 16;        // slab depth when use_local
 };
 
 struct Tuning {

@@ -26,11 +26,11 @@ const Api* load_api(std::string* why) {
       failure = "libOpenCL.so.1 not found (" + errors + ")";
       return;
     }
-#define CHORUS_CL_RESOLVE(name)                                                   \
-  api.name = reinterpret_cast<decltype(api.name)>(dlsym(library, #name));         \
-  if (!api.name) {                                                                \
+#define CHORUS_CL_RESOLVE(name)                                                          \
+  api.name = reinterpret_cast<decltype(api.name)>(dlsym(library, #name));                \
+  if (!api.name) {                                                                       \
     failure = std::string("the OpenCL loader has no ") + #name + " (OpenCL 1.2 needed)"; \
-    return;                                                                       \
+    return;                                                                              \
   }
     CHORUS_CL_FUNCTIONS(CHORUS_CL_RESOLVE)
 #undef CHORUS_CL_RESOLVE
@@ -47,7 +47,9 @@ std::string error_name(cl_int code) {
   const char* name = "an OpenCL error";
   switch (code) {
 #define CHORUS_CL_CASE(c) \
-  case c: name = #c; break;
+  case c:                 \
+    name = #c;            \
+    break;
     CHORUS_CL_CASE(CL_DEVICE_NOT_FOUND)
     CHORUS_CL_CASE(CL_DEVICE_NOT_AVAILABLE)
     CHORUS_CL_CASE(CL_COMPILER_NOT_AVAILABLE)
@@ -81,7 +83,8 @@ std::string error_name(cl_int code) {
     CHORUS_CL_CASE(CL_INVALID_GLOBAL_WORK_SIZE)
     CHORUS_CL_CASE(CL_INVALID_PLATFORM)
 #undef CHORUS_CL_CASE
-    default: break;
+    default:
+      break;
   }
   return std::string(name) + " (" + std::to_string(code) + ")";
 }

@@ -131,7 +131,8 @@ void describe(const Api* api, DeviceRecord& r) {
   const std::string vendor = device_string(api, r.id, CL_DEVICE_VENDOR);
   copy_text(info.description, name);
   copy_text(info.vendor, vendor);
-  copy_text(info.driver_version, device_string(api, r.id, CL_DRIVER_VERSION) + " (" + r.device_version + ")");
+  copy_text(info.driver_version,
+            device_string(api, r.id, CL_DRIVER_VERSION) + " (" + r.device_version + ")");
   copy_text(info.compiler_version, r.opencl_c_version + " (" + r.platform_name + ")");
 
   const auto type = device_value<cl_device_type>(api, r.id, CL_DEVICE_TYPE);
@@ -152,12 +153,14 @@ void describe(const Api* api, DeviceRecord& r) {
   info.max_work_group_size =
       static_cast<uint32_t>(device_value<size_t>(api, r.id, CL_DEVICE_MAX_WORK_GROUP_SIZE, 1));
   info.compute_units = device_value<cl_uint>(api, r.id, CL_DEVICE_MAX_COMPUTE_UNITS, 1);
-  const auto double_config = device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_DOUBLE_FP_CONFIG);
+  const auto double_config =
+      device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_DOUBLE_FP_CONFIG);
   info.has_fp64 = has_extension(r.extensions, "cl_khr_fp64") || double_config != 0;
   info.has_f16_arithmetic = has_extension(r.extensions, "cl_khr_fp16");
   info.has_subgroups = has_extension(r.extensions, "cl_khr_subgroups") ||
                        has_extension(r.extensions, "cl_intel_subgroups");
-  const auto single_config = device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_SINGLE_FP_CONFIG);
+  const auto single_config =
+      device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_SINGLE_FP_CONFIG);
   r.correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
   r.linker = device_value<cl_bool>(api, r.id, CL_DEVICE_LINKER_AVAILABLE, CL_FALSE) != CL_FALSE &&
              std::getenv("CHORUS_OPENCL_NO_LINKER") == nullptr;
@@ -192,8 +195,10 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   cl_int e = api->clGetPlatformIDs(0, nullptr, &platform_count);
   constexpr cl_int kPlatformNotFound = -1001;  // CL_PLATFORM_NOT_FOUND_KHR, from the ICD loader
   if (e == kPlatformNotFound || platform_count == 0)
-    return report(CHORUS_ERROR_UNAVAILABLE, "no OpenCL platform (is an ICD such as pocl-opencl-icd installed?)");
-  if (e != CL_SUCCESS) return report(CHORUS_ERROR_UNAVAILABLE, "clGetPlatformIDs failed: " + error_name(e));
+    return report(CHORUS_ERROR_UNAVAILABLE,
+                  "no OpenCL platform (is an ICD such as pocl-opencl-icd installed?)");
+  if (e != CL_SUCCESS)
+    return report(CHORUS_ERROR_UNAVAILABLE, "clGetPlatformIDs failed: " + error_name(e));
   std::vector<cl_platform_id> platforms(platform_count);
   api->clGetPlatformIDs(platform_count, platforms.data(), nullptr);
   auto plugin = std::make_unique<Plugin>();
@@ -213,13 +218,15 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
     }
   }
   if (plugin->devices.empty())
-    return report(CHORUS_ERROR_UNAVAILABLE, "no OpenCL device on " + std::to_string(platform_count) +
-                                                " platform(s)");
+    return report(CHORUS_ERROR_UNAVAILABLE,
+                  "no OpenCL device on " + std::to_string(platform_count) + " platform(s)");
   *out = plugin.release();
   return CHORUS_OK;
 }
 
-void plugin_destroy(void* plugin) { delete static_cast<Plugin*>(plugin); }
+void plugin_destroy(void* plugin) {
+  delete static_cast<Plugin*>(plugin);
+}
 
 uint32_t device_count(void* plugin) {
   return static_cast<uint32_t>(static_cast<Plugin*>(plugin)->devices.size());
@@ -228,7 +235,8 @@ uint32_t device_count(void* plugin) {
 chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
   auto* p = static_cast<Plugin*>(plugin);
   if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "device index " + std::to_string(index) + " is out of range");
+    return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                  "device index " + std::to_string(index) + " is out of range");
   const chorus_device_info& mine = p->devices[index].info;
   // libchorus owns name, backend and index.
   copy_text(info->description, mine.description);
@@ -297,14 +305,15 @@ struct Event {
 chorus_status device_open(void* plugin, uint32_t index, void** out) {
   auto* p = static_cast<Plugin*>(plugin);
   if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "device index " + std::to_string(index) + " is out of range");
+    return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                  "device index " + std::to_string(index) + " is out of range");
   const DeviceRecord& r = p->devices[index];
   auto device = std::make_unique<Device>();
   device->api = p->api;
   device->record = &r;
   cl_int e = CL_SUCCESS;
-  const cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
-                                              reinterpret_cast<cl_context_properties>(r.platform), 0};
+  const cl_context_properties properties[] = {
+      CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(r.platform), 0};
   device->context = p->api->clCreateContext(properties, 1, &r.id, nullptr, nullptr, &e);
   if (!device->context) return cl_failure("clCreateContext", e);
   device->traits.tuning = backend_common::tuning_for(r.identity);
@@ -312,17 +321,19 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   // Precise by default: no relaxed-math flags; ask for correctly rounded
   // f32 division and square root where the device offers them.
   device->build_options = r.opencl_c_major > 1 || r.opencl_c_minor >= 2 ? "-cl-std=CL1.2" : "";
-  if (r.correctly_rounded_divide_sqrt) device->build_options += " -cl-fp32-correctly-rounded-divide-sqrt";
+  if (r.correctly_rounded_divide_sqrt)
+    device->build_options += " -cl-fp32-correctly-rounded-divide-sqrt";
   char folder[4096] = {};
   if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
     device->cache = KernelCache(folder);
   else
     log(1, "no kernel cache folder; every program will be compiled");
-  device->identity = "platform=" + r.platform_name + " " + r.platform_version + "\ndevice=" +
-                     r.info.description + " " + r.info.vendor + "\ndriver=" + r.info.driver_version +
-                     "\ncompiler=" + r.opencl_c_version + "\nchorus=" +
-                     std::to_string(CHORUS_VERSION_MAJOR) + "." + std::to_string(CHORUS_VERSION_MINOR) +
-                     "." + std::to_string(CHORUS_VERSION_PATCH) + "\ntuning=" + device->traits.tuning.name;
+  device->identity =
+      "platform=" + r.platform_name + " " + r.platform_version + "\ndevice=" + r.info.description +
+      " " + r.info.vendor + "\ndriver=" + r.info.driver_version +
+      "\ncompiler=" + r.opencl_c_version + "\nchorus=" + std::to_string(CHORUS_VERSION_MAJOR) +
+      "." + std::to_string(CHORUS_VERSION_MINOR) + "." + std::to_string(CHORUS_VERSION_PATCH) +
+      "\ntuning=" + device->traits.tuning.name;
   *out = device.release();
   return CHORUS_OK;
 }
@@ -370,7 +381,9 @@ std::string build_log(Device& d, cl_program program) {
   size_t size = 0;
   d.api->clGetProgramBuildInfo(program, d.record->id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &size);
   std::string text(size, '\0');
-  if (size) d.api->clGetProgramBuildInfo(program, d.record->id, CL_PROGRAM_BUILD_LOG, size, text.data(), nullptr);
+  if (size)
+    d.api->clGetProgramBuildInfo(program, d.record->id, CL_PROGRAM_BUILD_LOG, size, text.data(),
+                                 nullptr);
   text.resize(std::strlen(text.c_str()));
   const size_t limit = 6000;  // keep the message readable; the start names the first error
   if (text.size() > limit) text = text.substr(0, limit) + "\n[... build log truncated]";
@@ -396,13 +409,15 @@ bool program_from_cache(Device& d, const std::vector<uint8_t>& payload, const st
   const unsigned char* bytes = payload.data() + 1;
   const size_t size = payload.size() - 1;
   cl_int status = CL_SUCCESS, e = CL_SUCCESS;
-  cl_program p = d.api->clCreateProgramWithBinary(d.context, 1, &d.record->id, &size, &bytes, &status, &e);
+  cl_program p =
+      d.api->clCreateProgramWithBinary(d.context, 1, &d.record->id, &size, &bytes, &status, &e);
   if (!p || e != CL_SUCCESS || status != CL_SUCCESS) {
     if (p) d.api->clReleaseProgram(p);
     return false;
   }
   if (kind == BinaryKind::object) {
-    cl_program linked = d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+    cl_program linked =
+        d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
     d.api->clReleaseProgram(p);
     if (!linked || e != CL_SUCCESS) {
       if (linked) d.api->clReleaseProgram(linked);
@@ -423,12 +438,15 @@ bool program_from_cache(Device& d, const std::vector<uint8_t>& payload, const st
 // The binary of p with its kind in front, or empty when the driver gives none.
 std::vector<uint8_t> cache_payload(Device& d, cl_program p, BinaryKind kind) {
   size_t size = 0;
-  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) != CL_SUCCESS || size == 0)
+  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) !=
+          CL_SUCCESS ||
+      size == 0)
     return {};
   std::vector<uint8_t> payload(size + 1);
   payload[0] = static_cast<uint8_t>(kind);
   unsigned char* pointer = payload.data() + 1;
-  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof pointer, &pointer, nullptr) != CL_SUCCESS)
+  if (d.api->clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof pointer, &pointer, nullptr) !=
+      CL_SUCCESS)
     return {};
   return payload;
 }
@@ -443,16 +461,17 @@ chorus_status compile_program(Device& d, const ProgramSpec& spec, const std::str
   cl_program p = d.api->clCreateProgramWithSource(d.context, 1, &text, nullptr, &e);
   if (!p) return cl_failure("clCreateProgramWithSource (" + spec.label + ")", e);
   const bool link = d.record->linker;
-  e = link ? d.api->clCompileProgram(p, 1, &d.record->id, options.c_str(), 0, nullptr, nullptr, nullptr, nullptr)
+  e = link ? d.api->clCompileProgram(p, 1, &d.record->id, options.c_str(), 0, nullptr, nullptr,
+                                     nullptr, nullptr)
            : d.api->clBuildProgram(p, 1, &d.record->id, options.c_str(), nullptr, nullptr);
   if (e != CL_SUCCESS) {
     const std::string log_text = build_log(d, p);
     d.api->clReleaseProgram(p);
-    return report(e == CL_BUILD_PROGRAM_FAILURE || e == CL_COMPILE_PROGRAM_FAILURE ? CHORUS_ERROR_DEVICE
-                                                                                    : status_of(e),
-                  "building the " + spec.label + " kernels for " + d.record->info.description +
-                      " failed (" + error_name(e) + ", options: " + options + "). Build log:\n" +
-                      log_text);
+    return report(
+        e == CL_BUILD_PROGRAM_FAILURE || e == CL_COMPILE_PROGRAM_FAILURE ? CHORUS_ERROR_DEVICE
+                                                                         : status_of(e),
+        "building the " + spec.label + " kernels for " + d.record->info.description + " failed (" +
+            error_name(e) + ", options: " + options + "). Build log:\n" + log_text);
   }
   if (!link) {
     if (d.cache.enabled()) *payload = cache_payload(d, p, BinaryKind::executable);
@@ -460,13 +479,15 @@ chorus_status compile_program(Device& d, const ProgramSpec& spec, const std::str
     return CHORUS_OK;
   }
   if (d.cache.enabled()) *payload = cache_payload(d, p, BinaryKind::object);
-  cl_program linked = d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+  cl_program linked =
+      d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
   if (!linked || e != CL_SUCCESS) {
     const std::string log_text = linked ? build_log(d, linked) : std::string();
     if (linked) d.api->clReleaseProgram(linked);
     d.api->clReleaseProgram(p);
-    return report(status_of(e), "linking the " + spec.label + " kernels for " + d.record->info.description +
-                                    " failed (" + error_name(e) + "). Link log:\n" + log_text);
+    return report(status_of(e), "linking the " + spec.label + " kernels for " +
+                                    d.record->info.description + " failed (" + error_name(e) +
+                                    "). Link log:\n" + log_text);
   }
   d.api->clReleaseProgram(p);
   *program = linked;
@@ -484,7 +505,8 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
   std::string missing;
   const std::string source = program_source(spec, &missing);
   if (!missing.empty())
-    return report(CHORUS_ERROR_INTERNAL, "kernel file " + missing + " is not embedded in the plugin");
+    return report(CHORUS_ERROR_INTERNAL,
+                  "kernel file " + missing + " is not embedded in the plugin");
   const std::string options = d.build_options + " " + spec.options();
   const std::string cache_key = CacheKey()
                                     .add("api", "opencl")
@@ -498,8 +520,13 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
   std::string why;
   switch (d.cache.load(cache_key, &payload, &why)) {
     case KernelCache::Lookup::hit:
-      if (const auto t0 = std::chrono::steady_clock::now(); program_from_cache(d, payload, options, &program)) {
-        log(3, spec.label + " from the cache in " + std::to_string(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()) + " ms");
+      if (const auto t0 = std::chrono::steady_clock::now();
+          program_from_cache(d, payload, options, &program)) {
+        log(3, spec.label + " from the cache in " +
+                   std::to_string(std::chrono::duration<double, std::milli>(
+                                      std::chrono::steady_clock::now() - t0)
+                                      .count()) +
+                   " ms");
         ++d.stats.cache_hits;
       } else {
         ++d.stats.cache_rejected;
@@ -519,7 +546,8 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
     if (const char* dump = std::getenv("CHORUS_OPENCL_DUMP"); dump && *dump) {
       const std::string path = std::string(dump) + "/" + cache_key.substr(0, 16) + ".cl";
       if (FILE* f = std::fopen(path.c_str(), "w")) {
-        std::fprintf(f, "// %s\n// options: %s\n%s", spec.label.c_str(), options.c_str(), source.c_str());
+        std::fprintf(f, "// %s\n// options: %s\n%s", spec.label.c_str(), options.c_str(),
+                     source.c_str());
         std::fclose(f);
       }
     }
@@ -577,8 +605,10 @@ chorus_status ensure_scratch(Queue& q, const Plan& plan) {
                         std::to_string(q.device->record->info.max_allocation_bytes) +
                         " bytes the device allows in one allocation");
     cl_int e = CL_SUCCESS;
-    q.scratch[i] = q.device->api->clCreateBuffer(q.device->context, CL_MEM_READ_WRITE, wanted, nullptr, &e);
-    if (!q.scratch[i]) return cl_failure("allocating " + std::to_string(wanted) + " bytes of scratch", e);
+    q.scratch[i] =
+        q.device->api->clCreateBuffer(q.device->context, CL_MEM_READ_WRITE, wanted, nullptr, &e);
+    if (!q.scratch[i])
+      return cl_failure("allocating " + std::to_string(wanted) + " bytes of scratch", e);
     q.scratch_bytes[i] = wanted;
   }
   return CHORUS_OK;
@@ -599,20 +629,24 @@ chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const cl_mem* buff
       cl_int e = CL_SUCCESS;
       switch (a.kind) {
         case KernelArg::Kind::buffer:
-          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), &buffers[a.index]);
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem),
+                                    &buffers[a.index]);
           break;
         case KernelArg::Kind::scratch:
-          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), &q->scratch[a.index]);
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem),
+                                    &q->scratch[a.index]);
           break;
         case KernelArg::Kind::null_buffer:
           e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), sizeof(cl_mem), nullptr);
           break;
         case KernelArg::Kind::bytes:
-          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), a.bytes.size(), a.bytes.data());
+          e = d.api->clSetKernelArg(kernel, static_cast<cl_uint>(i), a.bytes.size(),
+                                    a.bytes.data());
           break;
       }
       if (e != CL_SUCCESS)
-        return report(CHORUS_ERROR_INTERNAL, "argument " + std::to_string(i) + " of " + launch.kernel +
+        return report(CHORUS_ERROR_INTERNAL, "argument " + std::to_string(i) + " of " +
+                                                 launch.kernel +
                                                  ": clSetKernelArg failed: " + error_name(e));
     }
     size_t global[3], local[3];
@@ -626,7 +660,8 @@ chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const cl_mem* buff
     cl_event done = nullptr;
     const cl_int e = d.api->clEnqueueNDRangeKernel(q->queue, kernel, launch.dims, nullptr, global,
                                                    local, 0, nullptr, profile ? &done : nullptr);
-    if (e != CL_SUCCESS) return cl_failure("running " + launch.kernel + " (" + launch.program.label + ")", e);
+    if (e != CL_SUCCESS)
+      return cl_failure("running " + launch.kernel + " (" + launch.program.label + ")", e);
     if (done) {
       cl_ulong t0 = 0, t1 = 0;
       d.api->clWaitForEvents(1, &done);
@@ -634,9 +669,10 @@ chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const cl_mem* buff
       d.api->clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof t1, &t1, nullptr);
       d.api->clReleaseEvent(done);
       char line[256];
-      std::snprintf(line, sizeof line, "profile: %s (%s) %.3f ms, global %zux%zux%zu, local %zux%zux%zu",
-                    launch.kernel.c_str(), launch.program.label.c_str(), (t1 - t0) * 1e-6, global[0],
-                    global[1], global[2], local[0], local[1], local[2]);
+      std::snprintf(line, sizeof line,
+                    "profile: %s (%s) %.3f ms, global %zux%zux%zu, local %zux%zux%zu",
+                    launch.kernel.c_str(), launch.program.label.c_str(), (t1 - t0) * 1e-6,
+                    global[0], global[1], global[2], local[0], local[1], local[2]);
       log(2, line);
     }
   }
@@ -677,9 +713,10 @@ chorus_status op_execute(void* queue, const chorus_op_desc* desc) {
 chorus_status buffer_create(void* device, uint64_t bytes, void** out) {
   auto& d = *static_cast<Device*>(device);
   if (bytes > d.record->info.max_allocation_bytes)
-    return report(CHORUS_ERROR_OUT_OF_MEMORY, "a buffer of " + std::to_string(bytes) +
-                                                  " bytes is larger than the device's largest allocation (" +
-                                                  std::to_string(d.record->info.max_allocation_bytes) + " bytes)");
+    return report(CHORUS_ERROR_OUT_OF_MEMORY,
+                  "a buffer of " + std::to_string(bytes) +
+                      " bytes is larger than the device's largest allocation (" +
+                      std::to_string(d.record->info.max_allocation_bytes) + " bytes)");
   cl_int e = CL_SUCCESS;
   // OpenCL has no empty buffers; a 0-byte one still needs a handle.
   cl_mem mem = d.api->clCreateBuffer(d.context, CL_MEM_READ_WRITE, bytes ? bytes : 1, nullptr, &e);
@@ -734,43 +771,48 @@ chorus_status queue_sync(void* queue) {
   return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clFinish", e);
 }
 
-uint32_t queue_numerics(void*) { return CHORUS_NUMERICS_DETERMINISTIC; }
+uint32_t queue_numerics(void*) {
+  return CHORUS_NUMERICS_DETERMINISTIC;
+}
 
-chorus_status buffer_write(void* queue, void* dst, uint64_t offset, const void* src, uint64_t bytes) {
+chorus_status buffer_write(void* queue, void* dst, uint64_t offset, const void* src,
+                           uint64_t bytes) {
   if (bytes == 0) return CHORUS_OK;
   auto* q = static_cast<Queue*>(queue);
-  const cl_int e = q->device->api->clEnqueueWriteBuffer(q->queue, static_cast<Buffer*>(dst)->mem, CL_TRUE,
-                                                        offset, bytes, src, 0, nullptr, nullptr);
+  const cl_int e = q->device->api->clEnqueueWriteBuffer(
+      q->queue, static_cast<Buffer*>(dst)->mem, CL_TRUE, offset, bytes, src, 0, nullptr, nullptr);
   return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clEnqueueWriteBuffer", e);
 }
 
 chorus_status buffer_read(void* queue, void* src, uint64_t offset, void* dst, uint64_t bytes) {
   if (bytes == 0) return CHORUS_OK;
   auto* q = static_cast<Queue*>(queue);
-  const cl_int e = q->device->api->clEnqueueReadBuffer(q->queue, static_cast<Buffer*>(src)->mem, CL_TRUE,
-                                                       offset, bytes, dst, 0, nullptr, nullptr);
+  const cl_int e = q->device->api->clEnqueueReadBuffer(
+      q->queue, static_cast<Buffer*>(src)->mem, CL_TRUE, offset, bytes, dst, 0, nullptr, nullptr);
   return e == CL_SUCCESS ? CHORUS_OK : cl_failure("clEnqueueReadBuffer", e);
 }
 
 // Copies and fills run as kernels rather than clEnqueueCopyBuffer /
 // clEnqueueFillBuffer: on PoCL those are a single-threaded memcpy at about
 // half the bandwidth the kernels reach (docs/perf/pocl.md).
-chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst, uint64_t dst_offset,
-                          uint64_t bytes) {
+chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst,
+                          uint64_t dst_offset, uint64_t bytes) {
   if (bytes == 0) return CHORUS_OK;
   auto* q = static_cast<Queue*>(queue);
-  const Plan plan = backend_common::plan_buffer_copy(q->device->traits, src_offset, dst_offset, bytes);
+  const Plan plan =
+      backend_common::plan_buffer_copy(q->device->traits, src_offset, dst_offset, bytes);
   const cl_mem buffers[2] = {static_cast<Buffer*>(src)->mem, static_cast<Buffer*>(dst)->mem};
   return run_plan(*q->device, q, plan, buffers, true);
 }
 
-chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes, const void* pattern,
-                          uint32_t pattern_size) {
+chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes,
+                          const void* pattern, uint32_t pattern_size) {
   if (bytes == 0) return CHORUS_OK;
   if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8)
     return report(CHORUS_ERROR_INVALID_ARGUMENT, "pattern_size must be 1, 2, 4 or 8");
   auto* q = static_cast<Queue*>(queue);
-  const Plan plan = backend_common::plan_buffer_fill(q->device->traits, offset, bytes, pattern, pattern_size);
+  const Plan plan =
+      backend_common::plan_buffer_fill(q->device->traits, offset, bytes, pattern, pattern_size);
   const cl_mem buffers[1] = {static_cast<Buffer*>(dst)->mem};
   return run_plan(*q->device, q, plan, buffers, true);
 }
@@ -819,9 +861,11 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
     return report(CHORUS_ERROR_INVALID_ARGUMENT, "both events must be recorded before timing them");
   const Api* api = s->device->api;
   cl_ulong t0 = 0, t1 = 0;
-  cl_int code = api->clGetEventProfilingInfo(s->event, CL_PROFILING_COMMAND_END, sizeof t0, &t0, nullptr);
+  cl_int code =
+      api->clGetEventProfilingInfo(s->event, CL_PROFILING_COMMAND_END, sizeof t0, &t0, nullptr);
   if (code == CL_SUCCESS)
-    code = api->clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, nullptr);
+    code =
+        api->clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, nullptr);
   if (code != CL_SUCCESS) return cl_failure("clGetEventProfilingInfo", code);
   *milliseconds = (static_cast<double>(t1) - static_cast<double>(t0)) * 1e-6;
   return CHORUS_OK;

@@ -29,7 +29,8 @@ namespace {
 
 // A fresh, empty folder per test.
 std::string empty_folder(const char* name) {
-  const fs::path p = fs::temp_directory_path() / ("chorus-cache-test-" + std::to_string(getpid()) + "-" + name);
+  const fs::path p =
+      fs::temp_directory_path() / ("chorus-cache-test-" + std::to_string(getpid()) + "-" + name);
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -41,7 +42,9 @@ std::vector<uint8_t> payload_of(size_t size, uint8_t seed) {
   return p;
 }
 
-std::string key_of(const char* source) { return CacheKey().add("source", source).hex(); }
+std::string key_of(const char* source) {
+  return CacheKey().add("source", source).hex();
+}
 
 }  // namespace
 
@@ -56,8 +59,10 @@ TEST_CASE("sha256 gives the FIPS 180-4 digests", "[sha256]") {
   // Fed in pieces, the digest is the same.
   const std::string million(1000000, 'a');
   Sha256 h;
-  for (size_t at = 0; at < million.size(); at += 777) h.update(million.data() + at, std::min<size_t>(777, million.size() - at));
-  CHECK(Sha256::hex(h.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  for (size_t at = 0; at < million.size(); at += 777)
+    h.update(million.data() + at, std::min<size_t>(777, million.size() - at));
+  CHECK(Sha256::hex(h.finish()) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_CASE("a cache key changes with every input and with how inputs are split", "[key]") {
@@ -68,7 +73,8 @@ TEST_CASE("a cache key changes with every input and with how inputs are split", 
   CHECK(base != CacheKey().add("source", "k ").add("options", "-DX=1").hex());
   CHECK(base != CacheKey().add("options", "-DX=1").add("source", "k").hex());
   // Length prefixes: moving a character between inputs is a different key.
-  CHECK(CacheKey().add("a", "xy").add("b", "z").hex() != CacheKey().add("a", "x").add("b", "yz").hex());
+  CHECK(CacheKey().add("a", "xy").add("b", "z").hex() !=
+        CacheKey().add("a", "x").add("b", "yz").hex());
 }
 
 TEST_CASE("a stored entry loads back byte for byte", "[cache]") {
@@ -144,11 +150,13 @@ TEST_CASE("a corrupted byte anywhere in an entry is detected", "[cache]") {
   CHECK(cache.load(other, &got, &why) == KernelCache::Lookup::rejected);
 }
 
-TEST_CASE("processes storing one key at once into an empty cache all succeed", "[cache][processes]") {
+TEST_CASE("processes storing one key at once into an empty cache all succeed",
+          "[cache][processes]") {
   // Rounds of 4 processes that wait on one pipe, then store the same key into
   // a folder that does not exist yet (so they also race on creating it).
   for (int round = 0; round < 20; ++round) {
-    const std::string root = empty_folder(("race" + std::to_string(round)).c_str()) + "/nested/cache";
+    const std::string root =
+        empty_folder(("race" + std::to_string(round)).c_str()) + "/nested/cache";
     const std::string key = key_of("race");
     const std::vector<uint8_t> payload = payload_of(200000, static_cast<uint8_t>(round));
     int go[2];

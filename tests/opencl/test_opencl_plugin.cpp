@@ -69,7 +69,8 @@ double workload(const chorus::Context& ctx, chorus_kernel_stats* stats) {
     q.write<float>(ab, a);
     q.write<float>(bb, b);
     q.write<float>(xb, x);
-    Tensor at(ab, CHORUS_DTYPE_F32, {m, k}), bt(bb, CHORUS_DTYPE_F32, {k, n}), ct(cb, CHORUS_DTYPE_F32, {m, n});
+    Tensor at(ab, CHORUS_DTYPE_F32, {m, k}), bt(bb, CHORUS_DTYPE_F32, {k, n}),
+        ct(cb, CHORUS_DTYPE_F32, {m, n});
     Tensor xt(xb, CHORUS_DTYPE_F32, {7, 100}), yt(yb, CHORUS_DTYPE_F32, {7, 100});
     ops::gemm(q, at, bt, ct);
     ops::softmax(q, xt, yt);
@@ -99,9 +100,12 @@ int checked_workload(const char* label, const std::function<bool(const chorus_ke
   chorus::Context ctx;
   chorus_kernel_stats s{};
   const double worst = workload(ctx, &s);
-  std::printf("  %s: compiled %llu, from cache %llu, rejected %llu, compile %.0f ms, worst rel. diff %.2g\n",
-              label, static_cast<unsigned long long>(s.compiled), static_cast<unsigned long long>(s.cache_hits),
-              static_cast<unsigned long long>(s.cache_rejected), s.compile_ms, worst);
+  std::printf(
+      "  %s: compiled %llu, from cache %llu, rejected %llu, compile %.0f ms, worst rel. diff "
+      "%.2g\n",
+      label, static_cast<unsigned long long>(s.compiled),
+      static_cast<unsigned long long>(s.cache_hits),
+      static_cast<unsigned long long>(s.cache_rejected), s.compile_ms, worst);
   if (worst > 1e-4) return 2;
   return ok(s) ? 0 : 3;
 }
@@ -117,7 +121,8 @@ size_t count_entries(const fs::path& folder) {
 }  // namespace
 
 int main() {
-  const fs::path cache = fs::temp_directory_path() / ("chorus-opencl-cache-test-" + std::to_string(getpid()));
+  const fs::path cache =
+      fs::temp_directory_path() / ("chorus-opencl-cache-test-" + std::to_string(getpid()));
   fs::remove_all(cache);
   setenv("CHORUS_CACHE_DIR", cache.c_str(), 1);
 
@@ -161,7 +166,8 @@ int main() {
     for (pid_t pid : children) {
       int status = 0;
       waitpid(pid, &status, 0);
-      expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a concurrent compiling process failed");
+      expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+             "a concurrent compiling process failed");
     }
   }
   const size_t entries = count_entries(cache);
@@ -177,7 +183,8 @@ int main() {
 
   std::printf("truncated entries are rejected and rebuilt\n");
   for (const auto& e : fs::recursive_directory_iterator(cache))
-    if (e.path().extension() == ".chorusbin") fs::resize_file(e.path(), fs::file_size(e.path()) / 2);
+    if (e.path().extension() == ".chorusbin")
+      fs::resize_file(e.path(), fs::file_size(e.path()) / 2);
   expect(in_child([] {
            return checked_workload("after truncation", [](const chorus_kernel_stats& s) {
              return s.cache_rejected > 0 && s.compiled == s.cache_rejected;
@@ -199,7 +206,8 @@ int main() {
            chorus::Context ctx;
            for (const auto& p : ctx.plugins()) {
              if (std::string(p.name) != "opencl") continue;
-             std::printf("  opencl plugin: usable %d, %s: %s\n", p.usable, chorus_status_name(p.status), p.reason);
+             std::printf("  opencl plugin: usable %d, %s: %s\n", p.usable,
+                         chorus_status_name(p.status), p.reason);
              return !p.usable && p.status == CHORUS_ERROR_UNAVAILABLE &&
                             std::string(p.reason).find("no OpenCL platform") != std::string::npos
                         ? 0
