@@ -40,8 +40,22 @@ const char* dtype_name(chorus_dtype d) {
   }
 }
 
+// Not chorus_dtype_size(): plugins must not depend on libchorus's symbols
+// (an application may load libchorus with RTLD_LOCAL).
 int dtype_size(chorus_dtype d) {
-  return static_cast<int>(chorus_dtype_size(d));
+  switch (d) {
+    case CHORUS_DTYPE_F16:
+    case CHORUS_DTYPE_BF16:
+      return 2;
+    case CHORUS_DTYPE_F32:
+    case CHORUS_DTYPE_I32:
+      return 4;
+    case CHORUS_DTYPE_F64:
+    case CHORUS_DTYPE_I64:
+      return 8;
+    default:
+      return 1;
+  }
 }
 bool is_int(chorus_dtype d) {
   return numeric::is_integer(d);

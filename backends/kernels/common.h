@@ -101,7 +101,9 @@ DEVICE_FN void store_u8(GLOBAL U8* p, I64 i, U64 v) { p[i] = (U8)v; }
 DEVICE_FN void store_f64(GLOBAL double* p, I64 i, double v) { p[i] = v; }
 #endif
 
-/* bf16 vectors: widen by shifting, narrow with the same rounding as above. */
+/* bf16 vectors: widen by shifting, narrow with the same rounding as above.
+ * (A prelude whose vectors are not native, CUDA's, brings its own loader.) */
+#if !CK_PRELUDE_HAS_LOADV_BF16
 DEVICE_FN VF loadv_bf16(const GLOBAL U16* p, I64 i) {
   return vf_from_bits(cvt_vu32_from_vu16(loadv_u16(p, i)) << 16);
 }
@@ -111,6 +113,7 @@ DEVICE_FN void storev_bf16(GLOBAL U16* p, I64 i, VF v) {
   const VU32 nan = (u >> 16) | (VU32)0x40u;
   storev_u16(p, i, cvt_vu16_from_vu32((v != v) ? nan : rounded));
 }
+#endif
 
 /* ----------------------------------------------------- conversions */
 
