@@ -110,7 +110,8 @@ Tuning tuning_for(const DeviceIdentity& device) {
     GemmTiles g;
     if (std::sscanf(tiles, "%d,%d,%d,%d,%d,%d,%d", &g.mr, &g.nr, &g.vw, &g.lm, &g.ln, &g.use_local,
                     &g.kc) == 7 &&
-        g.mr > 0 && g.vw > 0 && g.nr % g.vw == 0 && g.lm > 0 && g.ln > 0) {
+        g.mr > 0 && (g.vw == 1 || g.vw == 2 || g.vw == 4 || g.vw == 8 || g.vw == 16) &&
+        g.nr % g.vw == 0 && g.lm > 0 && g.ln > 0) {
       t.gemm_f32 = g;
       t.name += "+CHORUS_GEMM_TILES";
     }
