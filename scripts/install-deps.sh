@@ -5,7 +5,7 @@
 set -euo pipefail
 # OpenCL backend: headers to build, PoCL (a CPU OpenCL) to run and test it;
 # CLBlast and OpenBLAS only for the SGEMM peers in bench/.
-packages=(g++ cmake make catch2 opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libclblast-dev
+packages=(libtrilinos-kokkos-dev g++ cmake make catch2 opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libclblast-dev
           libopenblas-dev)
 missing=()
 for p in "${packages[@]}"; do
