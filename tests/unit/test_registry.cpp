@@ -39,7 +39,8 @@ TEST_CASE("the reference backend is built in and always usable") {
 
 TEST_CASE("a plugin built for another ABI version is listed unusable with both versions") {
   chorus::Context ctx;
-  const auto* bad = find_plugin(ctx.plugins(), "badabi");
+  const auto plugins = ctx.plugins();
+  const auto* bad = find_plugin(plugins, "badabi");
   REQUIRE(bad != nullptr);
   CHECK(bad->usable == 0);
   CHECK(bad->status == CHORUS_ERROR_ABI_MISMATCH);
