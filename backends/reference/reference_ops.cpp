@@ -30,44 +30,8 @@ using Tensor = chorus_backend_tensor;
 
 // ------------------------------------------------------------ tensor access
 
-const char* dtype_name(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F32:
-      return "f32";
-    case CHORUS_DTYPE_F16:
-      return "f16";
-    case CHORUS_DTYPE_BF16:
-      return "bf16";
-    case CHORUS_DTYPE_F64:
-      return "f64";
-    case CHORUS_DTYPE_I32:
-      return "i32";
-    case CHORUS_DTYPE_I64:
-      return "i64";
-    case CHORUS_DTYPE_U8:
-      return "u8";
-    default:
-      return "an invalid dtype";
-  }
-}
-
-size_t dtype_size(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F16:
-    case CHORUS_DTYPE_BF16:
-      return 2;
-    case CHORUS_DTYPE_F32:
-    case CHORUS_DTYPE_I32:
-      return 4;
-    case CHORUS_DTYPE_F64:
-    case CHORUS_DTYPE_I64:
-      return 8;
-    case CHORUS_DTYPE_U8:
-      return 1;
-    default:
-      return 0;
-  }
-}
+using chorus::numeric::dtype_name;
+using chorus::numeric::dtype_size;
 
 // Element number (in units of the dtype) of the element at `index`.
 int64_t element_of(const Tensor& t, const int64_t* index) {

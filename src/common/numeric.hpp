@@ -175,6 +175,30 @@ inline void store(void* base, chorus_dtype dtype, int64_t index, long double v) 
   }
 }
 
+// Header-only twins of chorus_dtype_size / chorus_dtype_name, for plugins,
+// which must not depend on libchorus's symbols (it may be loaded RTLD_LOCAL).
+inline size_t dtype_size(chorus_dtype d) {
+  switch (d) {
+    case CHORUS_DTYPE_F16: case CHORUS_DTYPE_BF16: return 2;
+    case CHORUS_DTYPE_F32: case CHORUS_DTYPE_I32: return 4;
+    case CHORUS_DTYPE_F64: case CHORUS_DTYPE_I64: return 8;
+    case CHORUS_DTYPE_U8: return 1;
+    default: return 0;
+  }
+}
+inline const char* dtype_name(chorus_dtype d) {
+  switch (d) {
+    case CHORUS_DTYPE_F32: return "f32";
+    case CHORUS_DTYPE_F16: return "f16";
+    case CHORUS_DTYPE_BF16: return "bf16";
+    case CHORUS_DTYPE_F64: return "f64";
+    case CHORUS_DTYPE_I32: return "i32";
+    case CHORUS_DTYPE_I64: return "i64";
+    case CHORUS_DTYPE_U8: return "u8";
+    default: return "an invalid dtype";
+  }
+}
+
 inline bool is_float(chorus_dtype d) {
   return d == CHORUS_DTYPE_F32 || d == CHORUS_DTYPE_F16 || d == CHORUS_DTYPE_BF16 ||
          d == CHORUS_DTYPE_F64;
