@@ -88,12 +88,22 @@ void clamp(Tuning& t, const DeviceIdentity& d) {
 
 }  // namespace
 
+std::vector<std::string> tuning_entry_names() {
+  std::vector<std::string> names;
+  for (const Entry& e : table()) names.push_back(e.name);
+  return names;
+}
+
 Tuning tuning_for(const DeviceIdentity& device) {
   const char* forced = std::getenv("CHORUS_TUNING");
+  return tuning_named(forced ? forced : "", device);
+}
+
+Tuning tuning_named(const std::string& forced, const DeviceIdentity& device) {
   const Entry* chosen = nullptr;
   for (const Entry& e : table()) {
-    if (forced && *forced) {
-      if (std::string(forced) == e.name) chosen = &e;
+    if (!forced.empty()) {
+      if (forced == e.name) chosen = &e;
       continue;
     }
     if (e.kind != CHORUS_DEVICE_KIND_UNKNOWN && e.kind != device.kind) continue;

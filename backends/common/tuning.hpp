@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chorus::backend_common {
 
@@ -45,5 +46,11 @@ struct DeviceIdentity {
 // The parameters for a device. CHORUS_TUNING=<entry name> forces an entry
 // (the tests use it to run the GPU path on a CPU).
 Tuning tuning_for(const DeviceIdentity& device);
+// The entry called `name` (the device's own entry when name is empty, the
+// last, "default", when no entry has that name), with the same clamping and
+// CHORUS_GEMM_TILES override as tuning_for.
+Tuning tuning_named(const std::string& name, const DeviceIdentity& device);
+// The names of the table's entries, in order ("cpu", "nvidia-gpu", ...).
+std::vector<std::string> tuning_entry_names();
 
 }  // namespace chorus::backend_common

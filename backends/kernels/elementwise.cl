@@ -18,16 +18,15 @@
 /* Offsets of the element this work-item owns in a strided kernel, for the
  * first `operands` operands; 0 when the work-item lies outside the shape
  * (the grid is rounded up to whole work-groups). */
-DEVICE_FN int ew_offsets(const ck_elementwise* a, int operands, I64* off) {
+DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64 i0, I64 i1,
+                            I64 outer) {
   const I64 r = a->rank;
-  const I64 i0 = global_id(0);
   if (i0 >= a->shape[r - 1]) return 0;
-  I64 i1 = 0;
   if (r >= 2) {
-    i1 = global_id(1);
     if (i1 >= a->shape[r - 2]) return 0;
+  } else {
+    i1 = 0;
   }
-  I64 outer = global_id(2);
   if (outer >= a->outer) return 0;
   for (int t = 0; t < operands; ++t) {
     off[t] = a->offset[t] + i0 * a->strides[t][r - 1];
@@ -40,6 +39,10 @@ DEVICE_FN int ew_offsets(const ck_elementwise* a, int operands, I64* off) {
   }
   return 1;
 }
+/* A macro, so that the grid indices are read in the kernel itself (the CUDA
+ * and HIP preludes need the kernel's GRID_PARAMS for them). */
+#define ew_offsets(a, operands, off) \
+  ew_offsets_at((a), (operands), (off), global_id(0), global_id(1), global_id(2))
 
 /* ------------------------------------------------------------ unary */
 #if EW_UNARY
@@ -48,7 +51,7 @@ DEVICE_FN int ew_offsets(const ck_elementwise* a, int operands, I64* off) {
 #define VCT VCOMPUTE(DT)
 
 #define UNARY_KERNELS(name, OP)                                                          \
-  KERNEL void unary_##name##_contig(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a) {  \
+  KERNEL void unary_##name##_contig(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a GRID_PARAMS) {  \
     const I64 i = global_id(0) * VW;                                                     \
     if (i + VW <= a.count) {                                                             \
       const VCT v = LOADV(DT, x, a.offset[0] + i);                                       \
@@ -60,7 +63,7 @@ DEVICE_FN int ew_offsets(const ck_elementwise* a, int operands, I64* off) {
       }                                                                                  \
     }                                                                                    \
   }                                                                                      \
-  KERNEL void unary_##name##_strided(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a) { \
+  KERNEL void unary_##name##_strided(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a GRID_PARAMS) { \
     I64 o[2];                                                                            \
     if (!ew_offsets(&a, 2, o)) return;                                                   \
     const CT v = LOAD(DT, x, o[0]);                                                      \
@@ -99,7 +102,7 @@ UNARY_KERNELS(silu, U_SILU)
 
 #define BINARY_KERNELS(name, OP)                                                          \
   KERNEL void binary_##name##_contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out, \
-                                     ck_elementwise a) {                                  \
+                                     ck_elementwise a GRID_PARAMS) {                                  \
     const I64 i = global_id(0) * VW;                                                      \
     if (i + VW <= a.count) {                                                              \
       const VCT u = LOADV(DT, a_, a.offset[0] + i);                                       \
@@ -114,7 +117,7 @@ UNARY_KERNELS(silu, U_SILU)
     }                                                                                     \
   }                                                                                       \
   KERNEL void binary_##name##_strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out, \
-                                      ck_elementwise a) {                                 \
+                                      ck_elementwise a GRID_PARAMS) {                                 \
     I64 o[3];                                                                             \
     if (!ew_offsets(&a, 3, o)) return;                                                    \
     const CT u = LOAD(DT, a_, o[0]);                                                      \
@@ -170,7 +173,7 @@ BINARY_KERNELS(pow, B_POW)
 /* NaN compares false except under ne, as the C operators do. */
 #define COMPARE_KERNELS(name, REL)                                                          \
   KERNEL void compare_##name##_contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out, \
-                                      ck_elementwise a) {                                   \
+                                      ck_elementwise a GRID_PARAMS) {                                   \
     const I64 i = global_id(0);                                                             \
     if (i >= a.count) return;                                                               \
     const CT u = LOAD(DT, a_, a.offset[0] + i);                                             \
@@ -178,7 +181,7 @@ BINARY_KERNELS(pow, B_POW)
     out[a.offset[2] + i] = (U8)((u REL v) ? 1 : 0);                                         \
   }                                                                                         \
   KERNEL void compare_##name##_strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out, \
-                                       ck_elementwise a) {                                  \
+                                       ck_elementwise a GRID_PARAMS) {                                  \
     I64 o[3];                                                                               \
     if (!ew_offsets(&a, 3, o)) return;                                                      \
     const CT u = LOAD(DT, a_, o[0]);                                                        \
@@ -198,12 +201,12 @@ COMPARE_KERNELS(ge, >=)
 #define TS STORAGE(SRC)
 #define TD STORAGE(DST)
 
-KERNEL void convert_contig(GLOBAL const TS* x, GLOBAL TD* y, ck_elementwise a) {
+KERNEL void convert_contig(GLOBAL const TS* x, GLOBAL TD* y, ck_elementwise a GRID_PARAMS) {
   const I64 i = global_id(0);
   if (i >= a.count) return;
   CONVERT_STORE(DST, CLASS(SRC), y, a.offset[1] + i, LOAD(SRC, x, a.offset[0] + i));
 }
-KERNEL void convert_strided(GLOBAL const TS* x, GLOBAL TD* y, ck_elementwise a) {
+KERNEL void convert_strided(GLOBAL const TS* x, GLOBAL TD* y, ck_elementwise a GRID_PARAMS) {
   I64 o[2];
   if (!ew_offsets(&a, 2, o)) return;
   CONVERT_STORE(DST, CLASS(SRC), y, o[1], LOAD(SRC, x, o[0]));
@@ -220,7 +223,7 @@ KERNEL void convert_strided(GLOBAL const TS* x, GLOBAL TD* y, ck_elementwise a) 
 #define bits_suffix_U32 u32
 #define bits_suffix_U64 u64
 
-KERNEL void copy_bits_contig(GLOBAL const B* x, GLOBAL B* y, ck_elementwise a) {
+KERNEL void copy_bits_contig(GLOBAL const B* x, GLOBAL B* y, ck_elementwise a GRID_PARAMS) {
   const I64 i = global_id(0) * VW;
   if (i + VW <= a.count) {
     STOREV_BITS(y, a.offset[1] + i, LOADV_BITS(x, a.offset[0] + i));
@@ -228,28 +231,28 @@ KERNEL void copy_bits_contig(GLOBAL const B* x, GLOBAL B* y, ck_elementwise a) {
     for (I64 j = i; j < a.count; ++j) y[a.offset[1] + j] = x[a.offset[0] + j];
   }
 }
-KERNEL void copy_bits_strided(GLOBAL const B* x, GLOBAL B* y, ck_elementwise a) {
+KERNEL void copy_bits_strided(GLOBAL const B* x, GLOBAL B* y, ck_elementwise a GRID_PARAMS) {
   I64 o[2];
   if (!ew_offsets(&a, 2, o)) return;
   y[o[1]] = x[o[0]];
 }
-KERNEL void fill_contig(GLOBAL B* y, ck_elementwise a) {
+KERNEL void fill_contig(GLOBAL B* y, ck_elementwise a GRID_PARAMS) {
   const I64 i = global_id(0);
   if (i < a.count) y[a.offset[0] + i] = (B)(U64)a.value;
 }
-KERNEL void fill_strided(GLOBAL B* y, ck_elementwise a) {
+KERNEL void fill_strided(GLOBAL B* y, ck_elementwise a GRID_PARAMS) {
   I64 o[1];
   if (!ew_offsets(&a, 1, o)) return;
   y[o[0]] = (B)(U64)a.value;
 }
 KERNEL void where_contig(GLOBAL const U8* c, GLOBAL const B* x, GLOBAL const B* z, GLOBAL B* y,
-                         ck_elementwise a) {
+                         ck_elementwise a GRID_PARAMS) {
   const I64 i = global_id(0);
   if (i >= a.count) return;
   y[a.offset[3] + i] = c[a.offset[0] + i] != 0 ? x[a.offset[1] + i] : z[a.offset[2] + i];
 }
 KERNEL void where_strided(GLOBAL const U8* c, GLOBAL const B* x, GLOBAL const B* z, GLOBAL B* y,
-                          ck_elementwise a) {
+                          ck_elementwise a GRID_PARAMS) {
   I64 o[4];
   if (!ew_offsets(&a, 4, o)) return;
   y[o[3]] = c[o[0]] != 0 ? x[o[1]] : z[o[2]];

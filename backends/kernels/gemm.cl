@@ -42,7 +42,7 @@
  * of a-panel p (MR values of a's column k) when p < a_panels, else of
  * b-panel p - a_panels (NR values of b's row k). */
 KERNEL void gemm_pack(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL ACC* a_packed,
-                      GLOBAL ACC* b_packed, ck_gemm g) {
+                      GLOBAL ACC* b_packed, ck_gemm g GRID_PARAMS) {
   const I64 k = global_id(0), p = global_id(1), b = global_id(2);
   const I64 a_panels = g.m_padded / MR;
   if (k >= g.k) return;
@@ -83,7 +83,7 @@ DEVICE_FN ACC gemm_activate(ACC v, I64 activation) {
 }
 
 KERNEL void gemm_multiply(GLOBAL const ACC* a_packed, GLOBAL const ACC* b_packed, GLOBAL T* c,
-                          GLOBAL const T* bias, ck_gemm g, ACC alpha, ACC beta) {
+                          GLOBAL const T* bias, ck_gemm g, ACC alpha, ACC beta GRID_PARAMS) {
   const I64 panel_m = global_id(0);
   const I64 panel_n = global_id(1);
   const I64 b = global_id(2);

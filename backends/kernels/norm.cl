@@ -41,7 +41,7 @@
   } while (0)
 
 KERNEL void layer_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, GLOBAL const T* beta,
-                       ck_rows a, ACC eps, I32 has_gamma, I32 has_beta) {
+                       ck_rows a, ACC eps, I32 has_gamma, I32 has_beta GRID_PARAMS) {
   NORM_SHARED
   const I64 row = ROW_INDEX();
   ROW_SKIP_PAST_END(row)
@@ -84,7 +84,7 @@ KERNEL void layer_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, GL
 }
 
 KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_rows a, ACC eps,
-                     I32 has_gamma) {
+                     I32 has_gamma GRID_PARAMS) {
   NORM_SHARED
   const I32 has_beta = 0;
   GLOBAL const T* beta = gamma;

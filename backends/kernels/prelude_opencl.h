@@ -29,6 +29,9 @@ typedef uchar U8;
 #define local_id(d) ((I64)get_local_id(d))
 #define group_id(d) ((I64)get_group_id(d))
 #define barrier_local() barrier(CLK_LOCAL_MEM_FENCE)
+/* Extra kernel parameters after the last one: none in OpenCL, whose grids
+ * have no per-dimension group limit (see prelude_gpu.h). */
+#define GRID_PARAMS
 #define PRAGMA_UNROLL _Pragma("unroll")
 
 /* Bit casts between same-size types. */

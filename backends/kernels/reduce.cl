@@ -30,7 +30,7 @@
 #define FINISH_MEAN(s) ((s) / (ACC)a.n)
 
 #define REDUCE_KERNELS(name, IDENTITY, COMBINE, FINISH)                                      \
-  KERNEL void reduce_##name(GLOBAL const T* x, GLOBAL T* y, GLOBAL ACC* part, ck_rows a) {   \
+  KERNEL void reduce_##name(GLOBAL const T* x, GLOBAL T* y, GLOBAL ACC* part, ck_rows a GRID_PARAMS) {   \
     REDUCE_SHARED(ACC, shared)                                                               \
     const I64 row = ROW_INDEX();                                                             \
     ROW_SKIP_PAST_END(row)                                                               \
@@ -58,7 +58,7 @@
     else                                                                                     \
       part[row * a.chunks + group_id(0)] = s;                                                \
   }                                                                                          \
-  KERNEL void reduce_##name##_finish(GLOBAL const ACC* part, GLOBAL T* y, ck_rows a) {       \
+  KERNEL void reduce_##name##_finish(GLOBAL const ACC* part, GLOBAL T* y, ck_rows a GRID_PARAMS) {       \
     const I64 row = global_id(0);                                                            \
     if (row >= a.rows) return;                                                               \
     I64 base[2];                                                                             \
@@ -103,7 +103,7 @@ DEVICE_FN int argmax_better(ACC bv, I64 bi, ACC v, I64 i) {
 }
 
 KERNEL void argmax(GLOBAL const T* x, GLOBAL I64* y, GLOBAL ACC* part, GLOBAL I64* part_index,
-                   ck_rows a) {
+                   ck_rows a GRID_PARAMS) {
 #if ROW_THREADS > 1
   LOCAL ACC shared_v[ROW_THREADS];
   LOCAL I64 shared_i[ROW_THREADS];
@@ -177,7 +177,7 @@ KERNEL void argmax(GLOBAL const T* x, GLOBAL I64* y, GLOBAL ACC* part, GLOBAL I6
 }
 
 KERNEL void argmax_finish(GLOBAL const ACC* part, GLOBAL const I64* part_index, GLOBAL I64* y,
-                          ck_rows a) {
+                          ck_rows a GRID_PARAMS) {
   const I64 row = global_id(0);
   if (row >= a.rows) return;
   I64 base[2];

@@ -20,7 +20,7 @@
 #define S_SUM(u, v) ((u) + (v))
 
 #define SOFTMAX_KERNEL(name, LOG)                                             \
-  KERNEL void name(GLOBAL const T* x, GLOBAL T* y, ck_rows a) {               \
+  KERNEL void name(GLOBAL const T* x, GLOBAL T* y, ck_rows a GRID_PARAMS) {               \
     SOFTMAX_SHARED                                                            \
     const I64 row = ROW_INDEX();                                              \
     ROW_SKIP_PAST_END(row)                                                \

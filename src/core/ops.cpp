@@ -31,7 +31,10 @@ std::string dtype_list(uint32_t mask) {
 
 std::string shape_text(uint32_t rank, const int64_t* shape) {
   std::string s = "[";
-  for (uint32_t i = 0; i < rank; ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  for (uint32_t i = 0; i < rank; ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
   return s + "]";
 }
 

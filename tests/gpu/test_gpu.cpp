@@ -1,0 +1,160 @@
+// test_gpu.cpp — the CUDA and HIP plugins without a GPU, and the pieces of
+// them that need none: both plugins load through the registry and, where
+// their driver or device is missing, say why and refuse to open; the grid
+// slicing that keeps CUDA grids within 65535 blocks in y and z; the parsers
+// of the compilers' resource reports (the AMD one on a real hiprtc code
+// object where hiprtc is installed). On a machine with a GPU the plugins'
+// ops are checked by the conformance suite (conformance.cuda, .hip).
+#include <catch2/catch.hpp>
+#include <chorus/chorus.hpp>
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "embedded_kernels.hpp"
+#include "rtc.hpp"
+
+namespace {
+
+chorus_plugin_info find_plugin(chorus_context context, const std::string& name) {
+  uint32_t count = 0;
+  REQUIRE(chorus_context_plugin_count(context, &count) == CHORUS_OK);
+  for (uint32_t i = 0; i < count; ++i) {
+    chorus_plugin_info info{};
+    REQUIRE(chorus_context_plugin_info(context, i, &info) == CHORUS_OK);
+    if (name == info.name) return info;
+  }
+  FAIL("plugin " << name << " was not loaded (is libchorus-" << name << ".so built?)");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the cuda and hip plugins load and explain why they cannot run", "[gpu]") {
+  chorus_context context = nullptr;
+  REQUIRE(chorus_context_create(nullptr, &context) == CHORUS_OK);
+  for (const std::string name : {"cuda", "hip"}) {
+    INFO("plugin " << name);
+    const chorus_plugin_info info = find_plugin(context, name);
+    if (info.usable && info.device_count > 0) {
+      // A machine with the driver and a device: opening must work.
+      chorus_device device = nullptr;
+      CHECK(chorus_device_open(context, (name + ":0").c_str(), &device) == CHORUS_OK);
+      if (device) chorus_device_close(device);
+      continue;
+    }
+    CHECK(info.status == CHORUS_ERROR_UNAVAILABLE);
+    CHECK(std::strlen(info.reason) > 10);
+    chorus_device device = nullptr;
+    const chorus_status s = chorus_device_open(context, (name + ":0").c_str(), &device);
+    CHECK(s != CHORUS_OK);
+    CHECK(device == nullptr);
+    const std::string message = chorus_last_error_message();
+    CHECK(message.find(name) != std::string::npos);
+    CHECK(message.find(info.reason) != std::string::npos);
+  }
+  chorus_context_destroy(context);
+}
+
+TEST_CASE("grids taller than the y and z limits are cut into slices", "[gpu]") {
+  using chorus::gpu::slice_grid;
+  const uint64_t limits[3] = {2147483647, 65535, 65535};
+  SECTION("a grid within the limits is one launch") {
+    const uint64_t groups[3] = {7, 65535, 3};
+    const auto slices = slice_grid(groups, limits);
+    REQUIRE(slices.size() == 1);
+    CHECK(slices[0].grid[0] == 7);
+    CHECK(slices[0].grid[1] == 65535);
+    CHECK(slices[0].grid[2] == 3);
+    CHECK(slices[0].first_y == 0);
+    CHECK(slices[0].first_z == 0);
+  }
+  SECTION("every block of a tall grid is launched exactly once") {
+    const uint64_t groups[3] = {2, 200000, 70000};
+    const auto slices = slice_grid(groups, limits);
+    REQUIRE(slices.size() == 4 * 2);
+    std::set<std::pair<int64_t, int64_t>> starts;
+    uint64_t blocks = 0;
+    for (const auto& s : slices) {
+      CHECK(s.grid[0] == 2);
+      CHECK(s.grid[1] <= 65535);
+      CHECK(s.grid[2] <= 65535);
+      CHECK(s.first_y + s.grid[1] <= 200000);
+      CHECK(s.first_z + s.grid[2] <= 70000);
+      starts.insert({s.first_y, s.first_z});
+      blocks += uint64_t{s.grid[0]} * s.grid[1] * s.grid[2];
+    }
+    CHECK(starts.size() == slices.size());
+    CHECK(blocks == 2ull * 200000 * 70000);
+  }
+  SECTION("too many blocks along x is refused") {
+    const uint64_t groups[3] = {uint64_t{1} << 32, 1, 1};
+    CHECK(slice_grid(groups, limits).empty());
+  }
+}
+
+TEST_CASE("ptxas resource reports are read per kernel", "[gpu]") {
+  const std::string log =
+      "ptxas info    : 0 bytes gmem\n"
+      "ptxas info    : Compiling entry function 'gemm_multiply' for 'sm_90'\n"
+      "ptxas info    : Function properties for gemm_multiply\n"
+      "ptxas         .     144 bytes stack frame, 276 bytes spill stores, 276 bytes spill loads\n"
+      "ptxas info    : Used 255 registers, used 1 barriers, 8192 bytes smem\n"
+      "ptxas info    : Compiling entry function 'pack' for 'sm_90'\n"
+      "ptxas info    : Function properties for pack\n"
+      "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+      "ptxas info    : Used 12 registers\n";
+  const auto kernels = chorus::gpu::resources_from_ptxas_log(log);
+  REQUIRE(kernels.size() == 2);
+  CHECK(kernels[0].kernel == "gemm_multiply");
+  CHECK(kernels[0].registers == 255);
+  CHECK(kernels[0].spills == 276);
+  CHECK(kernels[0].shared_bytes == 8192);
+  CHECK(kernels[0].stack_bytes == 144);
+  CHECK(kernels[1].kernel == "pack");
+  CHECK(kernels[1].registers == 12);
+  CHECK(kernels[1].spills == 0);
+  CHECK(kernels[1].shared_bytes == 0);
+}
+
+TEST_CASE("AMDGPU code objects give each kernel's registers and LDS", "[gpu]") {
+  std::string why;
+  const auto rtc = chorus::gpu::Rtc::load(chorus::gpu::RtcKind::hiprtc, &why);
+  if (!rtc) {
+    WARN("hiprtc not installed, skipped: " << why);
+    return;
+  }
+  const std::string source =
+      "extern \"C\" __global__ void twice(float* p) {\n"
+      "  __shared__ float s[256];\n"
+      "  s[threadIdx.x] = p[threadIdx.x];\n"
+      "  __syncthreads();\n"
+      "  p[threadIdx.x] = 2 * s[255 - threadIdx.x];\n"
+      "}\n";
+  chorus::gpu::CompileResult result;
+  REQUIRE(rtc->compile(source, "twice.cu", {"--offload-arch=gfx90a", "-O3"}, &result));
+  const auto kernels = chorus::gpu::resources_from_amdgpu_code_object(result.binary);
+  REQUIRE(kernels.size() == 1);
+  CHECK(kernels[0].kernel == "twice");
+  CHECK(kernels[0].registers > 0);
+  CHECK(kernels[0].scalar_registers > 0);
+  CHECK(kernels[0].shared_bytes == 1024);
+  CHECK(kernels[0].spills == 0);
+  // Garbage is no code object.
+  CHECK(chorus::gpu::resources_from_amdgpu_code_object({1, 2, 3}).empty());
+  std::vector<uint8_t> truncated(result.binary.begin(), result.binary.begin() + 200);
+  CHECK(chorus::gpu::resources_from_amdgpu_code_object(truncated).empty());
+}
+
+TEST_CASE("a compile error comes back with the compiler's message", "[gpu]") {
+  std::string why;
+  const auto rtc = chorus::gpu::Rtc::load(chorus::gpu::RtcKind::nvrtc, &why);
+  if (!rtc) {
+    WARN("NVRTC not installed, skipped: " << why);
+    return;
+  }
+  chorus::gpu::CompileResult result;
+  CHECK_FALSE(rtc->compile("extern \"C\" __global__ void k() { undeclared_name = 1; }", "bad.cu",
+                           {"--gpu-architecture=sm_80"}, &result));
+  CHECK(result.log.find("undeclared_name") != std::string::npos);
+}
