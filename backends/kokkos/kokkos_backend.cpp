@@ -524,27 +524,6 @@ chorus_status report(chorus_status status, const std::string& message) {
   return status;
 }
 
-const char* dtype_label(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F32:
-      return "f32";
-    case CHORUS_DTYPE_F16:
-      return "f16";
-    case CHORUS_DTYPE_BF16:
-      return "bf16";
-    case CHORUS_DTYPE_F64:
-      return "f64";
-    case CHORUS_DTYPE_I32:
-      return "i32";
-    case CHORUS_DTYPE_I64:
-      return "i64";
-    case CHORUS_DTYPE_U8:
-      return "u8";
-    default:
-      return "an invalid dtype";
-  }
-}
-
 }  // namespace chorus::kokkos
 
 extern "C" __attribute__((visibility("default"))) const chorus_backend_vtable* chorus_backend_entry(

@@ -222,7 +222,7 @@ chorus_status run_unary(const Exec& exec, const chorus_op_desc& d) {
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
                   "kokkos: unary op " + std::to_string(d.subop) +
                       " needs a float dtype (integers have only neg, abs and relu), got " +
-                      dtype_label(y.dtype));
+                      dtype_name(y.dtype));
   const chorus_backend_tensor* const views[2] = {&x, &y};
   const Walk<2> w = make_walk<2>(0, y.rank, y.shape, views);
   const auto launch = [&]<chorus_dtype D>() {
@@ -301,7 +301,7 @@ chorus_status run_binary(const Exec& exec, const chorus_op_desc& d) {
   if (is_integer_dtype(out.dtype) && (d.subop == CHORUS_BINARY_DIV || d.subop == CHORUS_BINARY_POW))
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
                   std::string("kokkos: binary op ") + std::to_string(d.subop) +
-                      " (div or pow) needs a float dtype, got " + dtype_label(out.dtype));
+                      " (div or pow) needs a float dtype, got " + dtype_name(out.dtype));
   const chorus_backend_tensor* const views[3] = {&a, &b, &out};
   const Walk<3> w = make_walk<3>(0, out.rank, out.shape, views);
   const auto launch = [&]<chorus_dtype D>() {
@@ -355,8 +355,8 @@ chorus_status run_compare(const Exec& exec, const chorus_op_desc& d) {
         "kokkos: compare: subop " + std::to_string(d.subop) + " is not a chorus_compare_op");
   if (a.dtype != b.dtype)
     return report(CHORUS_ERROR_INVALID_ARGUMENT, std::string("kokkos: compare: a is ") +
-                                                     dtype_label(a.dtype) + " but b is " +
-                                                     dtype_label(b.dtype));
+                                                     dtype_name(a.dtype) + " but b is " +
+                                                     dtype_name(b.dtype));
   const chorus_backend_tensor* const views[3] = {&a, &b, &out};
   const Walk<3> w = make_walk<3>(0, out.rank, out.shape, views);
   const auto launch = [&]<chorus_dtype D>() {

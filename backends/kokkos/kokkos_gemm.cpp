@@ -152,7 +152,7 @@ chorus_status run_gemm(const Exec& exec, const chorus_op_desc& d) {
   });
   if (!ok)
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  std::string("kokkos: gemm needs a float dtype, got ") + dtype_label(c.dtype));
+                  std::string("kokkos: gemm needs a float dtype, got ") + dtype_name(c.dtype));
   return CHORUS_OK;
 }
 

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "common/numeric.hpp"
 #include "kokkos_device.hpp"
 
 namespace chorus::kokkos {
@@ -75,6 +76,7 @@ bool with_integer_dtype(chorus_dtype dtype, Body&& body) {
   }
 }
 
-const char* dtype_label(chorus_dtype dtype);
+// For messages: "f32", ..., "an invalid dtype".
+using numeric::dtype_name;
 
 }  // namespace chorus::kokkos

@@ -163,7 +163,7 @@ chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
     if (op == CHORUS_REDUCE_MEAN)
       return report(
           CHORUS_ERROR_INVALID_ARGUMENT,
-          std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_label(x.dtype));
+          std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_name(x.dtype));
     with_integer_dtype(x.dtype, [&]<chorus_dtype D>() {
       if (op == CHORUS_REDUCE_SUM)
         reduce_kernel<D, WrappingSumFold>(exec, rows, inner, false, data_of(x), data_of(out));

@@ -119,7 +119,7 @@ chorus_status run_softmax(const Exec& exec, const chorus_op_desc& d) {
   });
   if (!ok)
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  std::string("kokkos: softmax needs a float dtype, got ") + dtype_label(x.dtype));
+                  std::string("kokkos: softmax needs a float dtype, got ") + dtype_name(x.dtype));
   return CHORUS_OK;
 }
 
@@ -187,7 +187,7 @@ chorus_status run_norm(const Exec& exec, const chorus_op_desc& d, bool subtract_
   if (!ok)
     return report(
         CHORUS_ERROR_INVALID_ARGUMENT,
-        std::string("kokkos: ") + name + " needs a float dtype, got " + dtype_label(x.dtype));
+        std::string("kokkos: ") + name + " needs a float dtype, got " + dtype_name(x.dtype));
   return CHORUS_OK;
 }
 

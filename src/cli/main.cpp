@@ -128,7 +128,10 @@ int conformance_command(const Args& args) {
       reports.push_back(std::move(report));
       continue;
     }
-    std::printf("%s\n", conformance::matrix_text(report).c_str());
+    std::string text = conformance::matrix_text(report);  // ends with the coverage line
+    if (const std::string stats = conformance::kernel_stats_line(report); !stats.empty())
+      text += stats + "\n";
+    std::printf("%s\n", text.c_str());
     failures += report.summary.fail;
     reports.push_back(std::move(report));
   }
@@ -189,6 +192,10 @@ void usage(FILE* out) {
                "                                  time ops; report GB/s, GFLOP/s and the fraction\n"
                "                                  of the copy bandwidth measured in the same run\n"
                "  cache dir | cache clear         the kernel cache folder / empty it\n"
+               "  kernels check --target T [--tuning NAME] [--jobs N]\n"
+               "                                  compile every kernel variant for T (sm_75, sm_90,\n"
+               "                                  gfx90a, gfx1030, ...) without a GPU; print\n"
+               "                                  registers, spills and shared memory per kernel\n"
                "  version\n\n"
                "environment: CHORUS_DEVICE (default device), CHORUS_PLUGIN_PATH (extra plugin folders),\n"
                "             CHORUS_CACHE_DIR (kernel cache), CHORUS_LOG (error|warning|info|debug)\n");
@@ -247,6 +254,9 @@ int main(int argc, char** argv) {
     if (command == "conformance") return conformance_command(args);
     if (command == "bench") return bench(args);
     if (command == "cache") return cache(args);
+#if CHORUS_HAVE_KERNELS_CHECK
+    if (command == "kernels") return kernels_command(args);
+#endif
     if (command == "version") {
       std::printf("chorus %s\n", chorus_version_string());
       return 0;

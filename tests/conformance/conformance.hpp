@@ -60,6 +60,13 @@ struct Report {
   Summary summary;
   std::string error;  // non-empty when the device (or the oracle) could not be opened
   chorus_status error_status = CHORUS_OK;  // the status behind error
+  // chorus_device_kernel_stats of the device under test at the end of the
+  // run. The C API gives zeros for a backend without run-time compilation, so
+  // all zeros means "nothing to report": has_kernel_stats stays false and
+  // neither the CLI nor the JSON shows them. (With isolate the cases run in
+  // children, whose compilations the parent's device does not see.)
+  bool has_kernel_stats = false;
+  chorus_kernel_stats kernel_stats{};
 };
 
 // Runs every selected case on options.device, with reference:0 of the same
@@ -73,6 +80,9 @@ std::vector<std::string> op_names();
 std::vector<std::string> family_names();
 
 bool write_json(const Report& report, const std::string& path, std::string* error);
+// "opencl:0: kernels: 12 compiled (3400 ms), 95 from the cache, 0 cache
+// entries rejected"; empty when the report has no kernel statistics.
+std::string kernel_stats_line(const Report& report);
 bool write_markdown(const Report& report, const std::string& path, std::string* error);
 // op x dtype -> pass/fail/unsupported counts plus a coverage line, for a terminal.
 std::string matrix_text(const Report& report);

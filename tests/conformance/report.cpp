@@ -144,6 +144,13 @@ bool write_json(const Report& report, const std::string& path, std::string* erro
        ", \"description\": " + quoted(d.description) + ", \"vendor\": " + quoted(d.vendor) +
        ", \"driver_version\": " + quoted(d.driver_version) +
        ", \"compiler_version\": " + quoted(d.compiler_version) + "},\n";
+  if (report.has_kernel_stats) {
+    const chorus_kernel_stats& k = report.kernel_stats;
+    j += "  \"kernel_stats\": {\"compiled\": " + std::to_string(k.compiled) +
+         ", \"cache_hits\": " + std::to_string(k.cache_hits) +
+         ", \"cache_rejected\": " + std::to_string(k.cache_rejected) +
+         ", \"compile_ms\": " + json_number(k.compile_ms) + "},\n";
+  }
   if (!report.error.empty()) j += "  \"error\": " + quoted(report.error) + ",\n";
   const Summary& s = report.summary;
   j += "  \"summary\": {\"pass\": " + std::to_string(s.pass) +
@@ -170,6 +177,17 @@ bool write_json(const Report& report, const std::string& path, std::string* erro
   }
   j += report.results.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return write_file(path, j, error);
+}
+
+std::string kernel_stats_line(const Report& report) {
+  if (!report.has_kernel_stats) return "";
+  const chorus_kernel_stats& k = report.kernel_stats;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%s: kernels: %" PRIu64 " compiled (%.0f ms), %" PRIu64 " from the cache, %" PRIu64
+                " cache entries rejected",
+                report.device.name, k.compiled, k.compile_ms, k.cache_hits, k.cache_rejected);
+  return buf;
 }
 
 bool write_markdown(const Report& report, const std::string& path, std::string* error) {

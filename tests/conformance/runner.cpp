@@ -275,6 +275,12 @@ Report run(chorus_context context, const Options& options) {
     report.results.push_back(std::move(r));
     if (options.progress) options.progress(i + 1, cases.size(), report.results.back());
   }
+  chorus_kernel_stats stats{};
+  if (chorus_device_kernel_stats(dut, &stats) == CHORUS_OK &&
+      (stats.compiled || stats.cache_hits || stats.cache_rejected || stats.compile_ms > 0)) {
+    report.has_kernel_stats = true;
+    report.kernel_stats = stats;
+  }
   cleanup();
   return report;
 }

@@ -66,6 +66,13 @@ void run_family(const std::string& family) {
   g_collected.summary.fail += s.fail;
   g_collected.summary.unsupported += s.unsupported;
   g_collected.summary.skipped += s.skipped;
+  if (report.has_kernel_stats) {  // each family opens the device afresh: the sums are the run's
+    g_collected.has_kernel_stats = true;
+    g_collected.kernel_stats.compiled += report.kernel_stats.compiled;
+    g_collected.kernel_stats.cache_hits += report.kernel_stats.cache_hits;
+    g_collected.kernel_stats.cache_rejected += report.kernel_stats.cache_rejected;
+    g_collected.kernel_stats.compile_ms += report.kernel_stats.compile_ms;
+  }
   std::printf("conformance %-8s on %s: %d pass, %d fail, %d unsupported, %d skipped\n",
               family.c_str(), g_device.c_str(), s.pass, s.fail, s.unsupported, s.skipped);
   std::fflush(stdout);
