@@ -121,18 +121,10 @@ bool Rtc::valid_target(const std::string& target) const {
 
 std::string Rtc::program_source(const backend_common::ProgramSpec& spec,
                                 std::string* missing) const {
-  std::string source;
-  auto append = [&](const std::string& name) {
-    const std::string_view text = kernels::embedded_file(name);
-    if (text.empty() && missing->empty()) *missing = name;
-    source += "#line 1 \"" + name + "\"\n";
-    source += text;
-    source += "\n";
-  };
-  append(kind_ == RtcKind::nvrtc ? "prelude_cuda.h" : "prelude_hip.h");
-  append("prelude_gpu.h");
-  for (const auto& f : spec.files) append(f);
-  return missing->empty() ? source : std::string();
+  std::vector<std::string> files = {kind_ == RtcKind::nvrtc ? "prelude_cuda.h" : "prelude_hip.h",
+                                    "prelude_gpu.h"};
+  files.insert(files.end(), spec.files.begin(), spec.files.end());
+  return kernels::assemble_program(files, missing);
 }
 
 std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,

@@ -40,6 +40,9 @@ struct Api {
   X(clReleaseProgram)            \
   X(clCreateKernel)              \
   X(clReleaseKernel)             \
+  X(clCreateKernelsInProgram)    \
+  X(clGetKernelInfo)             \
+  X(clGetKernelWorkGroupInfo)    \
   X(clSetKernelArg)              \
   X(clEnqueueNDRangeKernel)      \
   X(clEnqueueMarkerWithWaitList) \

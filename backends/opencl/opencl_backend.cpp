@@ -21,6 +21,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -364,17 +365,9 @@ chorus_status device_kernel_stats(void* handle, chorus_kernel_stats* stats) {
 // ------------------------------------------------------------- programs
 
 std::string program_source(const ProgramSpec& spec, std::string* missing) {
-  std::string source;
-  auto append = [&](const std::string& name) {
-    const std::string_view text = kernels::embedded_file(name);
-    if (text.empty()) *missing = name;
-    source += "#line 1 \"" + name + "\"\n";
-    source += text;
-    source += "\n";
-  };
-  append("prelude_opencl.h");
-  for (const auto& f : spec.files) append(f);
-  return source;
+  std::vector<std::string> files = {"prelude_opencl.h"};
+  files.insert(files.end(), spec.files.begin(), spec.files.end());
+  return kernels::assemble_program(files, missing);
 }
 
 std::string build_log(Device& d, cl_program program) {
@@ -481,6 +474,15 @@ chorus_status compile_program(Device& d, const ProgramSpec& spec, const std::str
   if (d.cache.enabled()) *payload = cache_payload(d, p, BinaryKind::object);
   cl_program linked =
       d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+  if (!linked || e != CL_SUCCESS) {
+    // PoCL can fail a link, with an empty log, while another process writes
+    // the same entry of PoCL's own kernel cache (seen in CI under ASan,
+    // where processes are slow): one more try, then the error.
+    if (linked) d.api->clReleaseProgram(linked);
+    log(1, "linking the " + spec.label + " kernels failed (" + error_name(e) + "); retrying once");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    linked = d.api->clLinkProgram(d.context, 1, &d.record->id, "", 1, &p, nullptr, nullptr, &e);
+  }
   if (!linked || e != CL_SUCCESS) {
     const std::string log_text = linked ? build_log(d, linked) : std::string();
     if (linked) d.api->clReleaseProgram(linked);

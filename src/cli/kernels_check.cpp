@@ -1,10 +1,13 @@
 // kernels_check.cpp — `chorus kernels check --target T`: compiles every
 // kernel variant the library can launch (every program the planner makes
 // for every op x dtype x layout, under every entry of the tuning table) for
-// one compiler target, on a machine with no GPU: sm_XX through NVRTC,
-// gfxNNN through hiprtc. It prints what the compiler reports of each
-// kernel's resources (registers, spills, shared memory, stack) and exits 1
-// when any variant fails to compile, 77 when the compiler is not installed.
+// one target, with no GPU: sm_XX through NVRTC, gfxNNN through hiprtc, or
+// an OpenCL device (opencl:N, opencl:<name>) through its driver. It prints
+// what the compiler reports of each kernel's resources (registers, spills,
+// shared memory, stack) and exits 1 when any variant fails to compile, 77
+// when the compiler or runtime is not installed.
+#include "kernels_check.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,7 +21,6 @@
 
 #include "cli.hpp"
 #include "kernel_variants.hpp"
-#include "rtc.hpp"
 
 namespace chorus::cli {
 namespace {
@@ -33,13 +35,57 @@ struct Job {
   bc::ProgramSpec spec;
   std::set<std::string> tunings;  // the table entries that produce it
   bool ok = false;
-  double seconds = 0;
   std::string log;
   std::vector<KernelResources> kernels;
 };
 
 std::string value_or_dash(int64_t v) {
   return v < 0 ? "-" : std::to_string(v);
+}
+
+// NVRTC (sm_*) or hiprtc (gfx*): 0, or the exit code with *why.
+int rtc_check_target(const std::string& target, std::unique_ptr<Rtc>* holder, CheckTarget* out,
+                     std::string* why) {
+  const RtcKind kind = target.rfind("sm_", 0) == 0 ? RtcKind::nvrtc : RtcKind::hiprtc;
+  *holder = Rtc::load(kind, why);
+  if (!*holder) return 77;
+  const Rtc* rtc = holder->get();
+  if (!rtc->valid_target(target)) {
+    *why = "'" + target + "' is not a target name " + rtc->version() + " takes";
+    return 2;
+  }
+  const bool nv = kind == RtcKind::nvrtc;
+  out->title = rtc->version() + ", " + target;
+  out->registers = nv ? "regs" : "vgprs";
+  out->scalar_registers = nv ? "-" : "sgprs";
+  out->shared = nv ? "smem" : "lds";
+  // Every tuning entry as a GPU of this vendor would get it (1024 threads
+  // per block, 48 KiB of static shared memory).
+  bc::DeviceIdentity identity;
+  identity.vendor = nv ? "NVIDIA Corporation" : "Advanced Micro Devices, Inc.";
+  identity.kind = CHORUS_DEVICE_KIND_DISCRETE_GPU;
+  identity.max_work_group_size = 1024;
+  identity.local_memory_bytes = 48 * 1024;
+  for (const std::string& name : bc::tuning_entry_names())
+    out->tunings.emplace_back(name, gpu::gpu_traits(bc::tuning_named(name, identity)));
+  out->compile = [rtc, target, nv](const bc::ProgramSpec& spec, std::string* log,
+                                   std::vector<KernelResources>* kernels) {
+    std::string missing;
+    const std::string source = rtc->program_source(spec, &missing);
+    if (!missing.empty()) {
+      *log = "kernel file " + missing + " is not embedded";
+      return false;
+    }
+    CompileResult result;
+    const bool ok =
+        rtc->compile(source, spec.label + ".cu", rtc->options(spec, target, true), &result);
+    *log = result.log;
+    if (ok)
+      *kernels = nv ? gpu::resources_from_ptxas_log(result.log)
+                    : gpu::resources_from_amdgpu_code_object(result.binary);
+    return ok;
+  };
+  return 0;
 }
 
 }  // namespace
@@ -51,57 +97,59 @@ int kernels_command(const Args& args) {
     return 2;
   }
   const std::string target = args.get("target", "");
-  RtcKind kind;
-  if (target.rfind("sm_", 0) == 0) {
-    kind = RtcKind::nvrtc;
-  } else if (target.rfind("gfx", 0) == 0) {
-    kind = RtcKind::hiprtc;
-  } else {
-    std::fprintf(stderr,
-                 "chorus kernels check: --target must name an NVIDIA (sm_75, sm_80, sm_90, ...) or "
-                 "AMD (gfx90a, gfx1030, ...) target; got '%s'\n",
-                 target.c_str());
-    return 2;
-  }
+  CheckTarget check;
+  std::unique_ptr<Rtc> rtc;
   std::string why;
-  const std::unique_ptr<Rtc> rtc = Rtc::load(kind, &why);
-  if (!rtc) {
+  int status = 2;
+  if (target.rfind("sm_", 0) == 0 || target.rfind("gfx", 0) == 0) {
+    status = rtc_check_target(target, &rtc, &check, &why);
+  } else if (target.rfind("opencl:", 0) == 0) {
+#if CHORUS_HAVE_OPENCL_CHECK
+    status = opencl_check_target(target, &check, &why);
+#else
+    why = "this chorus was built without the OpenCL headers";
+    status = 77;
+#endif
+  } else {
+    why =
+        "--target must name an NVIDIA target (sm_75, sm_80, sm_90, ...), an AMD target "
+        "(gfx90a, gfx1030, ...) or an OpenCL device (opencl:0, opencl:<name>); got '" +
+        target + "'";
+  }
+  if (status == 77) {
     std::printf("chorus kernels check --target %s: skipped: %s\n", target.c_str(), why.c_str());
     return 77;
   }
-  if (!rtc->valid_target(target)) {
-    std::fprintf(stderr, "chorus kernels check: '%s' is not a target name %s takes\n",
-                 target.c_str(), rtc->version().c_str());
-    return 2;
+  if (status != 0) {
+    std::fprintf(stderr, "chorus kernels check: %s\n", why.c_str());
+    return status;
+  }
+  if (args.has("tuning")) {
+    const std::string only = args.get("tuning", "");
+    std::erase_if(check.tunings, [&](const auto& t) { return t.first != only; });
+    if (check.tunings.empty()) {
+      std::fprintf(stderr, "chorus kernels check: no tuning entry called '%s'\n", only.c_str());
+      return 2;
+    }
   }
 
-  // Every tuning entry as a device of this vendor would get it (a GPU with
-  // 1024 threads per block and 48 KiB of static shared memory).
-  bc::DeviceIdentity identity;
-  identity.vendor = kind == RtcKind::nvrtc ? "NVIDIA Corporation" : "Advanced Micro Devices, Inc.";
-  identity.kind = CHORUS_DEVICE_KIND_DISCRETE_GPU;
-  identity.max_work_group_size = 1024;
-  identity.local_memory_bytes = 48 * 1024;
-  std::vector<std::string> tunings = bc::tuning_entry_names();
-  if (args.has("tuning")) tunings = {args.get("tuning", "")};
   std::map<std::string, Job> jobs;
   std::vector<std::string> errors;
-  for (const std::string& name : tunings) {
-    const bc::DeviceTraits traits = gpu::gpu_traits(bc::tuning_named(name, identity));
+  for (const auto& [name, traits] : check.tunings)
     for (auto& [key, spec] : bc::kernel_variant_programs(traits, &errors)) {
       Job& job = jobs[key];
       job.spec = spec;
       job.tunings.insert(name);
     }
-  }
   for (const std::string& e : errors)
-    std::fprintf(stderr, "planner refused a variant: %s\n", e.c_str());
+    std::fprintf(stderr, "the planner refused a variant: %s\n", e.c_str());
 
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      check.max_threads ? check.max_threads : std::max(1u, std::thread::hardware_concurrency());
   if (args.has("jobs"))
-    threads = static_cast<unsigned>(std::max(1, std::stoi(args.get("jobs", "1"))));
-  std::printf("%s: %zu programs (%zu tuning entries) for %s on %u thread(s)\n",
-              rtc->version().c_str(), jobs.size(), tunings.size(), target.c_str(), threads);
+    threads = static_cast<unsigned>(std::max(1, std::atoi(args.get("jobs", "1").c_str())));
+  std::printf("%s: %zu programs from %zu tuning entries, %u thread(s)\n", check.title.c_str(),
+              jobs.size(), check.tunings.size(), threads);
   std::fflush(stdout);
 
   std::vector<Job*> queue;
@@ -113,25 +161,9 @@ int kernels_command(const Args& args) {
   auto work = [&] {
     for (size_t i; (i = next++) < queue.size();) {
       Job& job = *queue[i];
-      std::string missing;
-      const std::string source = rtc->program_source(job.spec, &missing);
-      const auto t0 = std::chrono::steady_clock::now();
-      CompileResult result;
-      if (!missing.empty()) {
-        result.log = "kernel file " + missing + " is not embedded";
-      } else {
-        job.ok = rtc->compile(source, job.spec.label + ".cu", rtc->options(job.spec, target, true),
-                              &result);
-      }
-      job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      job.log = result.log;
-      if (job.ok)
-        job.kernels = kind == RtcKind::nvrtc
-                          ? gpu::resources_from_ptxas_log(result.log)
-                          : gpu::resources_from_amdgpu_code_object(result.binary);
+      job.ok = check.compile(job.spec, &job.log, &job.kernels);
       std::lock_guard<std::mutex> lock(print);
-      ++done;
-      if (done % 25 == 0 || done == queue.size())
+      if (++done % 25 == 0 || done == queue.size())
         std::fprintf(stderr, "  %zu/%zu programs\n", done, queue.size());
     }
   };
@@ -143,11 +175,11 @@ int kernels_command(const Args& args) {
 
   // One line per kernel: the table a reviewer reads for register pressure
   // and spills; failures with the compiler's log.
-  const bool nv = kind == RtcKind::nvrtc;
-  std::printf("\n%-44s %-34s %6s %6s %7s %8s %7s\n", "program", "kernel", nv ? "regs" : "vgprs",
-              nv ? "-" : "sgprs", "spills", nv ? "smem" : "lds", "stack");
+  std::printf("\n%-44s %-34s %6s %6s %7s %8s %7s\n", "program [tuning entries, when not all]",
+              "kernel", check.registers.c_str(), check.scalar_registers.c_str(), "spills",
+              check.shared.c_str(), "stack");
   size_t failures = 0, kernels = 0, spilling = 0;
-  int64_t max_registers = 0;
+  int64_t max_registers = -1;
   for (const auto& [key, job] : jobs) {
     if (!job.ok) {
       ++failures;
@@ -155,11 +187,10 @@ int kernels_command(const Args& args) {
                   job.log.substr(0, 4000).c_str());
       continue;
     }
-    // Programs that only some tuning entries produce name them.
     std::string label = job.spec.label;
-    if (job.tunings.size() < tunings.size()) {
-      label += " [";
-      for (const std::string& t : job.tunings) label += (label.back() == '[' ? "" : ",") + t;
+    if (job.tunings.size() < check.tunings.size()) {
+      label += " [" + *job.tunings.begin();
+      if (job.tunings.size() > 1) label += "+" + std::to_string(job.tunings.size() - 1);
       label += "]";
     }
     for (const KernelResources& k : job.kernels) {
@@ -172,11 +203,13 @@ int kernels_command(const Args& args) {
                   value_or_dash(k.shared_bytes).c_str(), value_or_dash(k.stack_bytes).c_str());
     }
   }
-  std::printf(
-      "\n%s %s: %zu programs, %zu kernels compiled, %zu failed; at most %lld %s, %zu "
-      "kernel(s) spilling; %.1f s\n",
-      failures ? "FAIL" : "OK", target.c_str(), jobs.size() - failures, kernels, failures,
-      static_cast<long long>(max_registers), nv ? "registers" : "VGPRs", spilling, seconds);
+  std::string pressure;
+  if (max_registers >= 0)
+    pressure = "; most " + check.registers + " " + std::to_string(max_registers) + ", " +
+               std::to_string(spilling) + " kernel(s) spilling";
+  std::printf("\n%s %s: %zu of %zu programs compiled (%zu kernels), %zu failed%s; %.1f s\n",
+              failures || !errors.empty() ? "FAIL" : "OK", target.c_str(), jobs.size() - failures,
+              jobs.size(), kernels, failures, pressure.c_str(), seconds);
   return failures || !errors.empty() ? 1 : 0;
 }
 
