@@ -1,10 +1,11 @@
 // bench.cpp — `chorus bench`: times ops on one device the way
 // ../shared/PERFORMANCE.md asks. The device's copy bandwidth is measured first
-// in the same run, inputs are random (never zeros), each op runs once to warm
-// up, then `reps` times between device events; the median is reported with
+// in the same run, inputs are random (never zeros), each op is warmed up (3
+// runs and 100 ms at least), then runs `reps` times between device events; the median is reported with
 // GB/s (fewest bytes the op must move), GFLOP/s, and the fraction of the
 // measured copy bandwidth. Speed goals are checked here, never in tests.
 #include <algorithm>
+#include <chrono>
 #include <chorus/chorus.hpp>
 #include <cmath>
 #include <cstdio>
@@ -29,10 +30,17 @@ struct Bench {
   Queue& queue;
   int reps;
 
-  // Runs f once to warm up, then reps times between events; returns sorted ms.
+  // Warms up (at least 3 runs and 100 ms: compiles, caches, clocks), then
+  // runs f reps times between events; returns sorted ms.
   std::vector<double> time(const std::function<void()>& f) {
-    f();
-    queue.sync();
+    const auto warm_start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3 || std::chrono::steady_clock::now() - warm_start <
+                                 std::chrono::milliseconds(100);
+         ++i) {
+      f();
+      queue.sync();
+      if (i >= 1000) break;
+    }
     std::vector<double> ms;
     Event start = device.event(), end = device.event();
     for (int i = 0; i < reps; ++i) {
@@ -175,9 +183,31 @@ int bench(const Args& args) {
                                 [&] { ops::gemm(queue, a, bt, c); }));
   }
 
+  // Host overhead of one op: a 1-element add submitted 1000 times in a row
+  // (the device work is negligible), wall time per submission, median of 5.
+  double host_us = 0;
+  if (wanted(filter, "overhead")) {
+    Buffer tiny = device.buffer(4);
+    Tensor t(tiny, CHORUS_DTYPE_F32, {1});
+    ops::add(queue, t, t, t);
+    queue.sync();
+    std::vector<double> per_op;
+    for (int round = 0; round < 5; ++round) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 1000; ++i) ops::add(queue, t, t, t);
+      const auto t1 = std::chrono::steady_clock::now();
+      queue.sync();
+      per_op.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / 1000);
+    }
+    std::sort(per_op.begin(), per_op.end());
+    host_us = per_op[per_op.size() / 2];
+  }
+
   std::printf("device %s (%s), driver %s, compiler %s\n", info.name, info.description,
               info.driver_version, info.compiler_version);
-  std::printf("copy bandwidth measured in this run: %.2f GB/s\n\n", copy_gbs);
+  std::printf("copy bandwidth measured in this run: %.2f GB/s\n", copy_gbs);
+  if (host_us > 0) std::printf("host time to submit one op (1-element add): %.2f us\n", host_us);
+  std::printf("\n");
   std::printf("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |\n");
   std::printf("|---|---|---|---:|---:|---:|---:|---:|\n");
   for (const auto& r : results) {
@@ -195,9 +225,9 @@ int bench(const Args& args) {
     }
     std::fprintf(f, "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
                     "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
-                    "  \"copy_bandwidth_gbs\": %.4f,\n  \"results\": [\n",
+                    "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n  \"results\": [\n",
                  info.name, info.description, info.driver_version, info.compiler_version,
-                 chorus_version_string(), reps, copy_gbs);
+                 chorus_version_string(), reps, copy_gbs, host_us);
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       const double gbs = r.bytes / (r.median_ms * 1e6);

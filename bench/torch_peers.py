@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""torch_peers.py — the PyTorch / cuBLAS side of a GPU benchmark run.
+
+Measures, on the same GPU and with the same sizes and method as
+`chorus bench` (warm-up, CUDA events around each repetition, median): the
+copy bandwidth, add, exp, a full sum, softmax, layer norm and RMS norm over
+rows of 4096 f32 at the given working set, SGEMM (cuBLAS through
+torch.matmul, TF32 off so it is true f32) at the given sizes, and the host
+time to submit one tiny op and one bare kernel launch. Writes JSON and
+prints a Markdown table. Run it right after `chorus bench` in the same
+session, so both are measured on the same GPU state:
+
+    python3 bench/torch_peers.py --mb 256 --gemm 4096,8192 --json torch.json
+"""
+import argparse
+import json
+import time
+
+import torch
+
+
+def timed(fn, reps):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    ms = []
+    for _ in range(reps):
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        ms.append(start.elapsed_time(end))
+    ms.sort()
+    return ms[len(ms) // 2], ms[0]
+
+
+def host_us(fn, count=1000, rounds=5):
+    fn()
+    torch.cuda.synchronize()
+    per = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(count):
+            fn()
+        t1 = time.perf_counter()
+        torch.cuda.synchronize()
+        per.append((t1 - t0) / count * 1e6)
+    per.sort()
+    return per[len(per) // 2]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mb", type=float, default=256)
+    p.add_argument("--gemm", default="4096,8192")
+    p.add_argument("--reps", type=int, default=11)
+    p.add_argument("--json")
+    a = p.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dev = torch.device("cuda")
+    total = int(a.mb * 1048576 / 4)
+    half = max(total // 2, 1)
+    row = 4096
+    g = torch.Generator(device=dev).manual_seed(1)
+    results = []
+
+    def add(op, shape, nbytes, flops, fn):
+        med, mn = timed(fn, a.reps)
+        results.append(dict(op=op, dtype="f32", shape=shape, median_ms=med, min_ms=mn,
+                            bytes=nbytes, flops=flops))
+
+    src = torch.rand(half, device=dev, generator=g) * 2 - 1
+    dst = torch.empty_like(src)
+    add("buffer_copy", f"{half * 4} B", 2.0 * half * 4, 0, lambda: dst.copy_(src))
+    copy_gbs = results[0]["bytes"] / (results[0]["median_ms"] * 1e6)
+    n = max(total // 3, 1)
+    x3, y3, o3 = (torch.rand(n, device=dev, generator=g) for _ in range(3))
+    add("add", str(n), 3.0 * n * 4, n, lambda: torch.add(x3, y3, out=o3))
+    add("exp", str(n), 2.0 * n * 4, n, lambda: torch.exp(x3, out=o3))
+    one = torch.empty((), device=dev)
+    add("sum", str(half), half * 4.0 + 4, half, lambda: torch.sum(src, out=one))
+    rows = max(half // row, 1)
+    x = src[: rows * row].view(rows, row)
+    gamma = torch.rand(row, device=dev, generator=g) + 0.5
+    beta = torch.rand(row, device=dev, generator=g) - 0.5
+    rb = 2.0 * rows * row * 4
+    add("softmax", f"{rows}x{row}", rb, 5.0 * rows * row,
+        lambda: torch.softmax(x, dim=-1))
+    add("layer_norm", f"{rows}x{row}", rb, 8.0 * rows * row,
+        lambda: torch.nn.functional.layer_norm(x, (row,), gamma, beta, 1e-5))
+    if hasattr(torch.nn.functional, "rms_norm"):
+        add("rms_norm", f"{rows}x{row}", rb, 4.0 * rows * row,
+            lambda: torch.nn.functional.rms_norm(x, (row,), gamma, 1e-5))
+    for size in [int(s) for s in a.gemm.split(",") if s]:
+        ga = torch.rand(size, size, device=dev, generator=g) * 2 - 1
+        gb = torch.rand(size, size, device=dev, generator=g) * 2 - 1
+        gc = torch.empty(size, size, device=dev)
+        add("gemm", f"{size}x{size}x{size}", 3.0 * size * size * 4, 2.0 * size ** 3,
+            lambda: torch.matmul(ga, gb, out=gc))
+        del ga, gb, gc
+    tiny = torch.zeros(1, device=dev)
+    op_us = host_us(lambda: torch.add(tiny, tiny, out=tiny))
+    # torch.cuda._sleep(0) is one launch of a kernel that does nothing.
+    launch_us = host_us(lambda: torch.cuda._sleep(0))
+
+    props = torch.cuda.get_device_properties(dev)
+    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuBLAS via torch.matmul (TF32 off), "
+          f"{props.name}")
+    print(f"copy bandwidth measured in this run: {copy_gbs:.2f} GB/s")
+    print(f"host time to submit one op (1-element add): {op_us:.2f} us; bare kernel launch: {launch_us:.2f} us\n")
+    print("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        gbs = r["bytes"] / (r["median_ms"] * 1e6)
+        r["gbs"], r["gflops"] = gbs, r["flops"] / (r["median_ms"] * 1e6)
+        r["fraction_of_copy_bandwidth"] = gbs / copy_gbs
+        print(f"| {r['op']} | f32 | {r['shape']} | {r['median_ms']:.3f} | {r['min_ms']:.3f} | "
+              f"{gbs:.2f} | {r['gflops']:.2f} | {100 * gbs / copy_gbs:.0f}% |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(dict(peer="torch", torch=torch.__version__, cuda=torch.version.cuda,
+                           device=props.name, copy_bandwidth_gbs=copy_gbs, host_us_per_op=op_us,
+                           bare_launch_us=launch_us, results=results), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
