@@ -23,6 +23,7 @@
 
 #include "kernel_cache.hpp"
 #include "op_plan.hpp"
+#include "program_cache.hpp"
 
 namespace chorus::gpu {
 namespace {
@@ -230,12 +231,11 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
     device->cache = KernelCache(folder);
   else
     log(1, "no kernel cache folder; every program will be compiled");
-  device->identity =
-      "device=" + r.desc.name + "\narch=" + r.desc.arch +
-      "\ndriver=" + p->runtime->driver_version() + "\ncompiler=" + p->rtc->version() +
-      "\nchorus=" + std::to_string(CHORUS_VERSION_MAJOR) + "." +
-      std::to_string(CHORUS_VERSION_MINOR) + "." + std::to_string(CHORUS_VERSION_PATCH) +
-      "\ntuning=" + device->traits.tuning.name;
+  device->identity = "device=" + r.desc.name + "\narch=" + r.desc.arch +
+                     "\ndriver=" + p->runtime->driver_version() +
+                     "\ncompiler=" + p->rtc->version() +
+                     "\nchorus=" + backend_common::chorus_version_text() +
+                     "\ntuning=" + device->traits.tuning.name;
   *out = device.release();
   return CHORUS_OK;
 }
@@ -243,11 +243,7 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
 void device_close(void* handle) {
   auto* d = static_cast<Device*>(handle);
   if (!d) return;
-  const chorus_kernel_stats& s = d->stats;
-  log(2, d->record->desc.name + ": " + std::to_string(s.compiled) + " program(s) compiled in " +
-             std::to_string(static_cast<int>(s.compile_ms)) + " ms, " +
-             std::to_string(s.cache_hits) + " loaded from the kernel cache, " +
-             std::to_string(s.cache_rejected) + " cache entries rejected");
+  log(2, d->record->desc.name + ": " + backend_common::kernel_stats_text(d->stats));
   if (bind(*d) == CHORUS_OK)
     for (auto& [key, program] : d->programs) d->rt->module_unload(program.module);
   d->rt->close(d->context);
@@ -286,25 +282,12 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
                                     .add("source", source)
                                     .hex();
   void* module = nullptr;
-  std::vector<uint8_t> binary;
-  std::string why;
-  switch (d.cache.load(cache_key, &binary, &why)) {
-    case KernelCache::Lookup::hit:
-      if (d.rt->module_load(binary, &module) == 0) {
-        ++d.stats.cache_hits;
-      } else {
-        module = nullptr;
-        ++d.stats.cache_rejected;
-        log(1, "the driver refused the cached binary of " + spec.label + "; recompiling");
-      }
-      break;
-    case KernelCache::Lookup::rejected:
-      ++d.stats.cache_rejected;
-      log(1, "corrupt kernel cache entry removed (" + why + "); recompiling " + spec.label);
-      break;
-    case KernelCache::Lookup::miss:
-      break;
-  }
+  backend_common::load_cached_program(d.cache, cache_key, spec.label, d.stats, log,
+                                      [&](const std::vector<uint8_t>& binary) {
+                                        if (d.rt->module_load(binary, &module) == 0) return true;
+                                        module = nullptr;
+                                        return false;
+                                      });
   if (!module) {
     const auto start = std::chrono::steady_clock::now();
     CompileResult result;
@@ -321,8 +304,7 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
     ++d.stats.compiled;
     if (const int e = d.rt->module_load(result.binary, &module))
       return runtime_failure(*d.rt, "loading the " + spec.label + " module", e);
-    if (d.cache.enabled() && !d.cache.store(cache_key, result.binary, &why))
-      log(1, "kernel cache: " + why);
+    backend_common::store_compiled_program(d.cache, cache_key, spec.label, result.binary, log);
   }
   Program& entry = d.programs[key];
   entry.module = module;

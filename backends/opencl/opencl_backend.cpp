@@ -29,6 +29,7 @@
 #include "kernel_cache.hpp"
 #include "op_plan.hpp"
 #include "opencl_api.hpp"
+#include "program_cache.hpp"
 
 namespace chorus::opencl {
 namespace {
@@ -329,12 +330,11 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
     device->cache = KernelCache(folder);
   else
     log(1, "no kernel cache folder; every program will be compiled");
-  device->identity =
-      "platform=" + r.platform_name + " " + r.platform_version + "\ndevice=" + r.info.description +
-      " " + r.info.vendor + "\ndriver=" + r.info.driver_version +
-      "\ncompiler=" + r.opencl_c_version + "\nchorus=" + std::to_string(CHORUS_VERSION_MAJOR) +
-      "." + std::to_string(CHORUS_VERSION_MINOR) + "." + std::to_string(CHORUS_VERSION_PATCH) +
-      "\ntuning=" + device->traits.tuning.name;
+  device->identity = "platform=" + r.platform_name + " " + r.platform_version +
+                     "\ndevice=" + r.info.description + " " + r.info.vendor +
+                     "\ndriver=" + r.info.driver_version + "\ncompiler=" + r.opencl_c_version +
+                     "\nchorus=" + backend_common::chorus_version_text() +
+                     "\ntuning=" + device->traits.tuning.name;
   *out = device.release();
   return CHORUS_OK;
 }
@@ -342,11 +342,8 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
 void device_close(void* handle) {
   auto* device = static_cast<Device*>(handle);
   if (!device) return;
-  const chorus_kernel_stats& s = device->stats;
-  log(2, std::string(device->record->info.description) + ": " + std::to_string(s.compiled) +
-             " program(s) compiled in " + std::to_string(static_cast<int>(s.compile_ms)) + " ms, " +
-             std::to_string(s.cache_hits) + " loaded from the kernel cache, " +
-             std::to_string(s.cache_rejected) + " cache entries rejected");
+  log(2, std::string(device->record->info.description) + ": " +
+             backend_common::kernel_stats_text(device->stats));
   for (auto& [key, program] : device->programs) {
     for (auto& [name, kernel] : program.kernels) device->api->clReleaseKernel(kernel);
     device->api->clReleaseProgram(program.program);
@@ -518,30 +515,10 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
                                     .add("source", source)
                                     .hex();
   cl_program program = nullptr;
-  std::vector<uint8_t> payload;
-  std::string why;
-  switch (d.cache.load(cache_key, &payload, &why)) {
-    case KernelCache::Lookup::hit:
-      if (const auto t0 = std::chrono::steady_clock::now();
-          program_from_cache(d, payload, options, &program)) {
-        log(3, spec.label + " from the cache in " +
-                   std::to_string(std::chrono::duration<double, std::milli>(
-                                      std::chrono::steady_clock::now() - t0)
-                                      .count()) +
-                   " ms");
-        ++d.stats.cache_hits;
-      } else {
-        ++d.stats.cache_rejected;
-        log(1, "the driver refused the cached binary of " + spec.label + "; recompiling");
-      }
-      break;
-    case KernelCache::Lookup::rejected:
-      ++d.stats.cache_rejected;
-      log(1, "corrupt kernel cache entry removed (" + why + "); recompiling " + spec.label);
-      break;
-    case KernelCache::Lookup::miss:
-      break;
-  }
+  backend_common::load_cached_program(d.cache, cache_key, spec.label, d.stats, log,
+                                      [&](const std::vector<uint8_t>& payload) {
+                                        return program_from_cache(d, payload, options, &program);
+                                      });
   if (!program) {
     // CHORUS_OPENCL_DUMP=<folder>: the exact text and options of every
     // program compiled, to reproduce a driver problem outside chorus.
@@ -560,12 +537,7 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (s != CHORUS_OK) return s;
     ++d.stats.compiled;
-    if (d.cache.enabled()) {
-      if (built.empty())
-        log(2, "the driver gives no binary for " + spec.label + "; it will not be cached");
-      else if (!d.cache.store(cache_key, built, &why))
-        log(1, "kernel cache: " + why);
-    }
+    backend_common::store_compiled_program(d.cache, cache_key, spec.label, built, log);
   }
   Program& entry = d.programs[key];
   entry.program = program;
