@@ -23,6 +23,7 @@
 
 #include "kernel_cache.hpp"
 #include "op_plan.hpp"
+#include "plugin_helpers.hpp"
 #include "program_cache.hpp"
 
 namespace chorus::gpu {
@@ -144,25 +145,12 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   return CHORUS_OK;
 }
 
-void plugin_destroy(void* plugin) {
-  delete static_cast<Plugin*>(plugin);
-}
-
-uint32_t device_count(void* plugin) {
-  return static_cast<uint32_t>(static_cast<Plugin*>(plugin)->devices.size());
-}
-
 chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
   auto* p = static_cast<Plugin*>(plugin);
   if (index >= p->devices.size())
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
                   "device index " + std::to_string(index) + " is out of range");
-  // libchorus owns name, backend and index.
-  chorus_device_info mine = p->devices[index].info;
-  std::memcpy(mine.name, info->name, sizeof mine.name);
-  std::memcpy(mine.backend, info->backend, sizeof mine.backend);
-  mine.index = info->index;
-  *info = mine;
+  backend_common::fill_device_info(p->devices[index].info, info);
   return CHORUS_OK;
 }
 
@@ -634,8 +622,8 @@ chorus_backend_vtable make_vtable(const char* name) {
   v.struct_size = sizeof(chorus_backend_vtable);
   v.name = name;
   v.plugin_create = plugin_create;
-  v.plugin_destroy = plugin_destroy;
-  v.device_count = device_count;
+  v.plugin_destroy = backend_common::destroy_plugin<Plugin>;
+  v.device_count = backend_common::plugin_device_count<Plugin>;
   v.device_info = device_info;
   v.device_open = device_open;
   v.device_close = device_close;

@@ -29,6 +29,7 @@
 #include "kernel_cache.hpp"
 #include "op_plan.hpp"
 #include "opencl_api.hpp"
+#include "plugin_helpers.hpp"
 #include "program_cache.hpp"
 
 namespace chorus::opencl {
@@ -226,40 +227,12 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   return CHORUS_OK;
 }
 
-void plugin_destroy(void* plugin) {
-  delete static_cast<Plugin*>(plugin);
-}
-
-uint32_t device_count(void* plugin) {
-  return static_cast<uint32_t>(static_cast<Plugin*>(plugin)->devices.size());
-}
-
 chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
   auto* p = static_cast<Plugin*>(plugin);
   if (index >= p->devices.size())
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
                   "device index " + std::to_string(index) + " is out of range");
-  const chorus_device_info& mine = p->devices[index].info;
-  // libchorus owns name, backend and index.
-  copy_text(info->description, mine.description);
-  copy_text(info->vendor, mine.vendor);
-  copy_text(info->driver_version, mine.driver_version);
-  copy_text(info->compiler_version, mine.compiler_version);
-  copy_text(info->reason, mine.reason);
-  info->kind = mine.kind;
-  info->usable = mine.usable;
-  info->score = mine.score;
-  info->memory_bytes = mine.memory_bytes;
-  info->max_allocation_bytes = mine.max_allocation_bytes;
-  info->local_memory_bytes = mine.local_memory_bytes;
-  info->max_work_group_size = mine.max_work_group_size;
-  info->compute_units = mine.compute_units;
-  info->dtype_mask = mine.dtype_mask;
-  info->has_fp64 = mine.has_fp64;
-  info->has_f16_arithmetic = mine.has_f16_arithmetic;
-  info->has_subgroups = mine.has_subgroups;
-  info->numerics_supported = mine.numerics_supported;
-  info->numerics_default = mine.numerics_default;
+  backend_common::fill_device_info(p->devices[index].info, info);
   return CHORUS_OK;
 }
 
@@ -850,8 +823,8 @@ const chorus_backend_vtable kVtable = {
     .struct_size = sizeof(chorus_backend_vtable),
     .name = "opencl",
     .plugin_create = plugin_create,
-    .plugin_destroy = plugin_destroy,
-    .device_count = device_count,
+    .plugin_destroy = backend_common::destroy_plugin<Plugin>,
+    .device_count = backend_common::plugin_device_count<Plugin>,
     .device_info = device_info,
     .device_open = device_open,
     .device_close = device_close,
