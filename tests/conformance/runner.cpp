@@ -5,9 +5,10 @@
 //
 // Isolation forks after the context exists, so the child inherits every
 // loaded backend. That is sound for runtimes that tolerate fork() (the
-// reference backend, host-memory plugins); a vendor runtime that does not
-// (CUDA after cuInit) makes every isolated case fail with the runtime's own
-// error rather than pass, so isolation never hides a wrong answer.
+// reference backend, host-memory plugins). A probe child checks this first:
+// where the runtime hangs or fails after fork() (PoCL's worker threads,
+// CUDA after cuInit), the run is refused with that reason instead of every
+// case waiting out its timeout; isolation never hides a wrong answer.
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -168,6 +169,49 @@ CaseResult run_isolated(const CaseEntry& entry, const Device& dut, ReferenceRunn
   return r;
 }
 
+// Whether the device still works in a forked child: a fill and a read in a
+// child that must finish within 20 s. Drivers with worker threads (PoCL)
+// or with per-process state (CUDA) do not, and every isolated case would
+// then wait out its timeout; the run is refused instead.
+bool survives_fork(const Device& dut, std::string* why) {
+  const pid_t pid = fork();
+  if (pid < 0) {
+    *why = std::string("fork() failed: ") + std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    chorus_buffer buffer = nullptr;
+    const uint32_t pattern = 0x3f800000u;
+    uint32_t back = 0;
+    const bool ok = chorus_buffer_create(dut.device, 4, &buffer) == CHORUS_OK &&
+                    chorus_buffer_fill(dut.queue, buffer, 0, 4, &pattern, 4) == CHORUS_OK &&
+                    chorus_buffer_read(dut.queue, buffer, 0, &back, 4) == CHORUS_OK &&
+                    back == pattern;
+    _exit(ok ? 0 : 1);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) {
+      *why = std::string("waitpid() failed: ") + std::strerror(errno);
+      return false;
+    }
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(20)) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      *why = "its runtime hangs in a forked process";
+      return false;
+    }
+    poll(nullptr, 0, 20);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  *why = "its runtime does not work in a forked process";
+  return false;
+}
+
 bool selected(const CaseEntry& c, const std::vector<std::string>& filters) {
   if (filters.empty()) return true;
   for (const std::string& f : filters) {
@@ -242,6 +286,13 @@ Report run(chorus_context context, const Options& options) {
   if (chorus_status s = chorus_queue_numerics(dut_queue, &device.numerics); s != CHORUS_OK)
     return fail(s, "cannot read the queue's numerics on " + options.device);
   ReferenceRunner reference(oracle, oracle_queue);
+  if (std::string why; options.isolate && !survives_fork(device, &why)) {
+    report.error =
+        "cannot isolate cases on " + options.device + ": " + why + "; run without isolation";
+    report.error_status = CHORUS_ERROR_UNSUPPORTED;
+    cleanup();
+    return report;
+  }
 
   std::vector<CaseEntry> cases;
   try {
