@@ -3,11 +3,15 @@
 #include "rtc.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -64,7 +68,53 @@ std::vector<std::string> candidates(RtcKind kind) {
 
 }  // namespace
 
+namespace {
+
+// Runs a shell command; its standard error goes to `log`.
+int run_command(const std::string& command, std::string* log) {
+  char path[] = "/tmp/chorus-cmd-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return -1;
+  close(fd);
+  const int status = std::system((command + " 2>" + path).c_str());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  *log += text.str();
+  std::remove(path);
+  return status;
+}
+
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string host_compiler() {
+  const char* cxx = std::getenv("CHORUS_EMU_CXX");
+  return cxx && *cxx ? cxx : "c++";
+}
+
+}  // namespace
+
 std::unique_ptr<Rtc> Rtc::load(RtcKind kind, std::string* why) {
+  if (kind == RtcKind::host) {
+    std::string version;
+    FILE* p = popen((host_compiler() + " --version 2>/dev/null").c_str(), "r");
+    if (p) {
+      char line[256] = {};
+      if (std::fgets(line, sizeof line, p)) version = line;
+      pclose(p);
+    }
+    while (!version.empty() && (version.back() == '\n' || version.back() == '\r'))
+      version.pop_back();
+    if (version.empty()) {
+      *why = "no host C++ compiler (" + host_compiler() + "; set CHORUS_EMU_CXX)";
+      return nullptr;
+    }
+    return std::unique_ptr<Rtc>(new Rtc(kind, nullptr, nullptr, "host C++: " + version));
+  }
   const std::string prefix = kind == RtcKind::nvrtc ? "nvrtc" : "hiprtc";
   const std::string binary = kind == RtcKind::nvrtc ? "CUBIN" : "Code";
   std::string tried;
@@ -107,6 +157,7 @@ Rtc::Rtc(RtcKind kind, void* library, std::unique_ptr<Fns> fns, std::string vers
 Rtc::~Rtc() = default;
 
 bool Rtc::valid_target(const std::string& target) const {
+  if (kind_ == RtcKind::host) return target == "host";
   const std::string prefix = kind_ == RtcKind::nvrtc ? "sm_" : "gfx";
   if (target.size() <= prefix.size() || target.compare(0, prefix.size(), prefix) != 0) return false;
   for (size_t i = prefix.size(); i < target.size(); ++i) {
@@ -121,7 +172,9 @@ bool Rtc::valid_target(const std::string& target) const {
 
 std::string Rtc::program_source(const backend_common::ProgramSpec& spec,
                                 std::string* missing) const {
-  std::vector<std::string> files = {kind_ == RtcKind::nvrtc ? "prelude_cuda.h" : "prelude_hip.h",
+  std::vector<std::string> files = {kind_ == RtcKind::nvrtc    ? "prelude_cuda.h"
+                                    : kind_ == RtcKind::hiprtc ? "prelude_hip.h"
+                                                               : "prelude_emu.h",
                                     "prelude_gpu.h"};
   files.insert(files.end(), spec.files.begin(), spec.files.end());
   return kernels::assemble_program(files, missing);
@@ -135,8 +188,10 @@ std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,
     // No --use_fast_math: precise division, square root and denormals.
     o = {"--gpu-architecture=" + target, "-std=c++17", "-diag-suppress=177"};
     if (verbose_resources) o.push_back("--ptxas-options=-v");
-  } else {
+  } else if (kind_ == RtcKind::hiprtc) {
     o = {"--offload-arch=" + target, "-O3", "-std=c++17"};
+  } else {
+    o = {"-O1", "-std=c++20"};
   }
   for (const auto& [name, value] : spec.defines) o.push_back("-D" + name + "=" + value);
   return o;
@@ -144,6 +199,7 @@ std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,
 
 bool Rtc::compile(const std::string& source, const std::string& name,
                   const std::vector<std::string>& options, CompileResult* result) const {
+  if (kind_ == RtcKind::host) return compile_host(source, options, result);
   void* program = nullptr;
   int e = fns_->create(&program, source.c_str(), name.c_str(), 0, nullptr, nullptr);
   if (e != 0) {
@@ -203,6 +259,62 @@ std::vector<GridSlice> slice_grid(const uint64_t groups[3], const uint64_t max_g
       slices.push_back(s);
     }
   return slices;
+}
+
+// The emulator's programs: the source is preprocessed once to list its
+// kernels (KERNEL expands to `extern "C" void name(`), an entry taking
+// void** is appended for each, and the whole is built as a shared object.
+bool Rtc::compile_host(const std::string& source, const std::vector<std::string>& options,
+                       CompileResult* result) const {
+  char folder[] = "/tmp/chorus-emu-XXXXXX";
+  if (!mkdtemp(folder)) {
+    result->log = std::string("mkdtemp failed: ") + std::strerror(errno);
+    return false;
+  }
+  const std::string dir = folder, cpp = dir + "/program.cpp", ii = dir + "/program.ii",
+                    so = dir + "/program.so";
+  std::string flags;
+  for (const auto& o : options) flags += " " + quoted(o);
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  auto cleanup = [&] {
+    for (const std::string& p : {cpp, ii, so}) std::remove(p.c_str());
+    rmdir(folder);
+  };
+  write(cpp, source);
+  result->log.clear();
+  if (run_command(host_compiler() + " -E -P -x c++" + flags + " " + cpp + " -o " + ii,
+                  &result->log) != 0) {
+    cleanup();
+    return false;
+  }
+  std::ifstream in(ii);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string pre = text.str();
+  std::string entries = "\n";
+  const std::string marker = "extern \"C\" void ";
+  for (size_t at = pre.find(marker); at != std::string::npos; at = pre.find(marker, at + 1)) {
+    size_t begin = at + marker.size(), end = begin;
+    while (end < pre.size() &&
+           (std::isalnum(static_cast<unsigned char>(pre[end])) || pre[end] == '_'))
+      ++end;
+    const std::string kernel = pre.substr(begin, end - begin);
+    if (!kernel.empty() && kernel.rfind("chorus_emu", 0) != 0)
+      entries += "CK_EMU_ENTRY(" + kernel + ")\n";
+  }
+  write(cpp, source + entries);
+  if (run_command(host_compiler() + " -shared -fPIC -w -x c++" + flags + " " + cpp + " -o " + so,
+                  &result->log) != 0) {
+    cleanup();
+    return false;
+  }
+  std::ifstream binary(so, std::ios::binary);
+  result->binary.assign(std::istreambuf_iterator<char>(binary), std::istreambuf_iterator<char>());
+  cleanup();
+  if (result->binary.empty()) result->log += "the compiler wrote no shared object";
+  return !result->binary.empty();
 }
 
 // ------------------------------------------------------------ resources

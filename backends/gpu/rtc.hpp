@@ -14,7 +14,9 @@
 
 namespace chorus::gpu {
 
-enum class RtcKind { nvrtc, hiprtc };
+// host: the host's C++ compiler building a shared object for the GPU
+// emulator of the tests (prelude_emu.h); never used by a real backend.
+enum class RtcKind { nvrtc, hiprtc, host };
 
 // What a compiler reports about one kernel's resources; -1 where unknown.
 struct KernelResources {
@@ -40,7 +42,9 @@ class Rtc {
   Rtc& operator=(const Rtc&) = delete;
 
   RtcKind kind() const { return kind_; }
-  const char* api() const { return kind_ == RtcKind::nvrtc ? "cuda" : "hip"; }
+  const char* api() const {
+    return kind_ == RtcKind::nvrtc ? "cuda" : kind_ == RtcKind::hiprtc ? "hip" : "gpuemu";
+  }
   // "NVRTC 13.0" / "hiprtc 9.0 (libamdhip64.so.5)".
   const std::string& version() const { return version_; }
   // Is `target` a name this compiler takes ("sm_90", "gfx90a")?
@@ -58,6 +62,8 @@ class Rtc {
                const std::vector<std::string>& options, CompileResult* result) const;
 
  private:
+  bool compile_host(const std::string& source, const std::vector<std::string>& options,
+                    CompileResult* result) const;
   struct Fns;
   Rtc(RtcKind kind, void* library, std::unique_ptr<Fns> fns, std::string version);
   RtcKind kind_;

@@ -2,7 +2,8 @@
 // kernel variant the library can launch (every program the planner makes
 // for every op x dtype x layout, under every entry of the tuning table) for
 // one target, with no GPU: sm_XX through NVRTC, gfxNNN through hiprtc, or
-// an OpenCL device (opencl:N, opencl:<name>) through its driver. It prints
+// an OpenCL device (opencl:N, opencl:<name>) through its driver, or "host"
+// (the host C++ compiler, for the GPU emulator of the tests). It prints
 // what the compiler reports of each kernel's resources (registers, spills,
 // shared memory, stack) and exits 1 when any variant fails to compile, 77
 // when the compiler or runtime is not installed.
@@ -46,7 +47,9 @@ std::string value_or_dash(int64_t v) {
 // NVRTC (sm_*) or hiprtc (gfx*): 0, or the exit code with *why.
 int rtc_check_target(const std::string& target, std::unique_ptr<Rtc>* holder, CheckTarget* out,
                      std::string* why) {
-  const RtcKind kind = target.rfind("sm_", 0) == 0 ? RtcKind::nvrtc : RtcKind::hiprtc;
+  const RtcKind kind = target.rfind("sm_", 0) == 0   ? RtcKind::nvrtc
+                       : target.rfind("gfx", 0) == 0 ? RtcKind::hiprtc
+                                                     : RtcKind::host;
   *holder = Rtc::load(kind, why);
   if (!*holder) return 77;
   const Rtc* rtc = holder->get();
@@ -80,7 +83,7 @@ int rtc_check_target(const std::string& target, std::unique_ptr<Rtc>* holder, Ch
     const bool ok =
         rtc->compile(source, spec.label + ".cu", rtc->options(spec, target, true), &result);
     *log = result.log;
-    if (ok)
+    if (ok && rtc->kind() != RtcKind::host)
       *kernels = nv ? gpu::resources_from_ptxas_log(result.log)
                     : gpu::resources_from_amdgpu_code_object(result.binary);
     return ok;
@@ -101,7 +104,7 @@ int kernels_command(const Args& args) {
   std::unique_ptr<Rtc> rtc;
   std::string why;
   int status = 2;
-  if (target.rfind("sm_", 0) == 0 || target.rfind("gfx", 0) == 0) {
+  if (target.rfind("sm_", 0) == 0 || target.rfind("gfx", 0) == 0 || target == "host") {
     status = rtc_check_target(target, &rtc, &check, &why);
   } else if (target.rfind("opencl:", 0) == 0) {
 #if CHORUS_HAVE_OPENCL_CHECK
