@@ -64,7 +64,7 @@ struct Scheduler {
     jmp_buf at;
   };
   std::vector<Jump> resume;
-  std::vector<unsigned char> done, started;
+  std::vector<unsigned char> done, started, prepared;
   std::vector<std::unique_ptr<char[]>> stacks;
   size_t current = 0;
   Function* function = nullptr;
@@ -77,11 +77,16 @@ void emu_sync() {
   if (!_setjmp(s.resume[s.current].at)) _longjmp(s.main, 1);
 }
 
+// A fiber lives as long as the runtime: after a kernel call ends it parks,
+// and resuming it runs the kernel again for the next block or launch, so
+// setcontext (a system call) runs once per fiber, not once per thread.
 void fiber_main() {
-  Scheduler& s = *g_scheduler;
-  s.function->call(s.args);
-  s.done[s.current] = 1;
-  _longjmp(s.main, 1);
+  for (;;) {
+    Scheduler& s = *g_scheduler;
+    s.function->call(s.args);
+    s.done[s.current] = 1;
+    if (!_setjmp(s.resume[s.current].at)) _longjmp(s.main, 1);
+  }
 }
 
 // Runs thread t until its next barrier or its end. A function of its own
@@ -101,6 +106,7 @@ class EmuRuntime final : public Runtime {
     scheduler_.resume.resize(kMaxThreads);
     scheduler_.done.resize(kMaxThreads);
     scheduler_.started.resize(kMaxThreads);
+    scheduler_.prepared.resize(kMaxThreads);
   }
   const char* api() const override { return "gpuemu"; }
   const std::string& driver_version() const override { return driver_; }
@@ -228,14 +234,15 @@ class EmuRuntime final : public Runtime {
         for (unsigned bx = 0; bx < grid[0]; ++bx) {
           st.block_idx = {bx, by, bz};
           for (unsigned t = 0; t < threads; ++t) {
+            s.done[t] = 0;
+            if (s.started[t] || s.prepared[t]) continue;
             ucontext_t& c = s.contexts[t];
             getcontext(&c);
             c.uc_stack.ss_sp = s.stacks[t].get();
             c.uc_stack.ss_size = kStackBytes;
             c.uc_link = nullptr;  // fiber_main never returns
             makecontext(&c, fiber_main, 0);
-            s.done[t] = 0;
-            s.started[t] = 0;
+            s.prepared[t] = 1;
           }
           // Rounds: every live thread runs to its next barrier or its end.
           for (bool live = true; live;) {
