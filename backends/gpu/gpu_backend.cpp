@@ -89,8 +89,9 @@ void describe(const Plugin& p, DeviceRecord& r) {
   copy_text(info.description, description);
   copy_text(info.vendor, d.vendor);
   copy_text(info.driver_version, p.runtime->driver_version());
-  copy_text(info.compiler_version,
-            p.rtc ? p.rtc->version() + ", target " + d.arch : std::string("none"));
+  copy_text(info.compiler_version, p.rtc
+                                       ? p.rtc->version() + ", target " + p.rtc->target_for(d.arch)
+                                       : std::string("none"));
   info.kind = d.integrated ? CHORUS_DEVICE_KIND_INTEGRATED_GPU : CHORUS_DEVICE_KIND_DISCRETE_GPU;
   info.score = g_config->score - (d.integrated ? 100 : 0);
   info.memory_bytes = d.memory_bytes;
@@ -167,6 +168,7 @@ struct Device {
   const DeviceRecord* record = nullptr;
   void* context = nullptr;
   DeviceTraits traits;
+  std::string target;  // what the compiler builds for: sm_90, compute_90 (PTX), gfx90a
   KernelCache cache{""};
   std::string identity;  // the device part of every cache key
   std::mutex mutex;      // guards programs and stats
@@ -214,13 +216,17 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   if (const int e = p->runtime->open(static_cast<int>(index), &device->context))
     return runtime_failure(*p->runtime, "opening " + r.desc.name, e);
   device->traits = gpu_traits(backend_common::tuning_for(r.identity));
+  device->target = p->rtc->target_for(r.desc.arch);
+  if (device->target != r.desc.arch)
+    log(1, r.desc.name + ": " + p->rtc->version() + " has no " + r.desc.arch +
+               "; compiling PTX for " + device->target + ", which the driver finishes");
   char folder[4096] = {};
   if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
     device->cache = KernelCache(folder);
   else
     log(1, "no kernel cache folder; every program will be compiled");
   device->identity = "device=" + r.desc.name + "\narch=" + r.desc.arch +
-                     "\ndriver=" + p->runtime->driver_version() +
+                     "\ntarget=" + device->target + "\ndriver=" + p->runtime->driver_version() +
                      "\ncompiler=" + p->rtc->version() +
                      "\nchorus=" + backend_common::chorus_version_text() +
                      "\ntuning=" + device->traits.tuning.name;
@@ -260,7 +266,7 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
   if (!missing.empty())
     return report(CHORUS_ERROR_INTERNAL,
                   "kernel file " + missing + " is not embedded in the plugin");
-  const std::vector<std::string> options = rtc.options(spec, d.record->desc.arch, false);
+  const std::vector<std::string> options = rtc.options(spec, d.target, false);
   std::string joined;
   for (const auto& o : options) joined += o + " ";
   const std::string cache_key = CacheKey()
@@ -286,7 +292,7 @@ chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
       std::string text = result.log;
       if (text.size() > 6000) text = text.substr(0, 6000) + "\n[... log truncated]";
       return report(CHORUS_ERROR_DEVICE, "compiling the " + spec.label + " kernels for " +
-                                             d.record->desc.arch + " failed (options: " + joined +
+                                             d.target + " failed (options: " + joined +
                                              "). Log:\n" + text);
     }
     ++d.stats.compiled;

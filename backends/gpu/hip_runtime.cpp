@@ -21,7 +21,8 @@ namespace {
 
 #define CHORUS_HIP_FNS(X)                                                                          \
   X(hipInit)                                                                                       \
-  X(hipDriverGetVersion) X(hipRuntimeGetVersion) X(hipGetDeviceCount) X(hipSetDevice) X(hipFree)   \
+  X(hipDriverGetVersion)                                                                           \
+  X(hipRuntimeGetVersion) X(hipGetDeviceCount) X(hipSetDevice) X(hipFree)                          \
       X(hipStreamCreateWithFlags) X(hipStreamDestroy) X(hipStreamSynchronize)                      \
           X(hipMemcpyHtoDAsync) X(hipMemcpyDtoHAsync) X(hipEventCreate) X(hipEventDestroy)         \
               X(hipEventRecord) X(hipEventSynchronize) X(hipEventElapsedTime) X(hipModuleLoadData) \

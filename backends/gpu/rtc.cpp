@@ -32,6 +32,10 @@ struct Rtc::Fns {
   int (*destroy)(void**) = nullptr;
   int (*version)(int*, int*) = nullptr;
   const char* (*error_string)(int) = nullptr;
+  int (*ptx_size)(void*, size_t*) = nullptr;  // NVRTC only
+  int (*ptx)(void*, char*) = nullptr;
+  int (*architecture_count)(int*) = nullptr;  // NVRTC 11.2 and later
+  int (*architectures)(int*) = nullptr;
 };
 
 namespace {
@@ -136,11 +140,26 @@ std::unique_ptr<Rtc> Rtc::load(RtcKind kind, std::string* why) {
       dlclose(library);
       continue;
     }
+    std::vector<int> architectures;
+    if (kind == RtcKind::nvrtc) {
+      resolve(library, "nvrtcGetPTXSize", &fns->ptx_size);
+      resolve(library, "nvrtcGetPTX", &fns->ptx);
+      int count = 0;
+      if (resolve(library, "nvrtcGetNumSupportedArchs", &fns->architecture_count) &&
+          resolve(library, "nvrtcGetSupportedArchs", &fns->architectures) &&
+          fns->architecture_count(&count) == 0 && count > 0) {
+        architectures.resize(static_cast<size_t>(count));
+        if (fns->architectures(architectures.data()) != 0) architectures.clear();
+        std::sort(architectures.begin(), architectures.end());
+      }
+    }
     int major = 0, minor = 0;
     fns->version(&major, &minor);
     std::string version = (kind == RtcKind::nvrtc ? "NVRTC " : "hiprtc ") + std::to_string(major) +
                           "." + std::to_string(minor) + " (" + name + ")";
-    return std::unique_ptr<Rtc>(new Rtc(kind, library, std::move(fns), std::move(version)));
+    auto rtc = std::unique_ptr<Rtc>(new Rtc(kind, library, std::move(fns), std::move(version)));
+    rtc->architectures_ = std::move(architectures);
+    return rtc;
   }
   *why = kind == RtcKind::nvrtc
              ? "libnvrtc.so not found (install the CUDA toolkit or set CUDA_HOME)"
@@ -156,9 +175,22 @@ Rtc::Rtc(RtcKind kind, void* library, std::unique_ptr<Fns> fns, std::string vers
 // lose its code while a thread still runs.
 Rtc::~Rtc() = default;
 
+std::string Rtc::target_for(const std::string& arch) const {
+  if (kind_ != RtcKind::nvrtc || architectures_.empty() || arch.rfind("sm_", 0) != 0) return arch;
+  const int wanted = std::atoi(arch.c_str() + 3);
+  if (std::find(architectures_.begin(), architectures_.end(), wanted) != architectures_.end())
+    return arch;
+  int best = 0;
+  for (int a : architectures_)
+    if (a <= wanted) best = a;
+  return best ? "compute_" + std::to_string(best) : arch;
+}
+
 bool Rtc::valid_target(const std::string& target) const {
   if (kind_ == RtcKind::host) return target == "host";
-  const std::string prefix = kind_ == RtcKind::nvrtc ? "sm_" : "gfx";
+  const std::string prefix = kind_ != RtcKind::nvrtc            ? "gfx"
+                             : target.rfind("compute_", 0) == 0 ? "compute_"
+                                                                : "sm_";
   if (target.size() <= prefix.size() || target.compare(0, prefix.size(), prefix) != 0) return false;
   for (size_t i = prefix.size(); i < target.size(); ++i) {
     const char c = target[i];
@@ -184,7 +216,7 @@ std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,
                                       const std::string& target, bool verbose_resources) const {
   std::vector<std::string> o;
   if (kind_ == RtcKind::nvrtc) {
-    // sm_XX (not compute_XX): NVRTC emits a CUBIN for exactly that GPU.
+    // sm_XX: NVRTC emits a CUBIN for exactly that GPU; compute_XX: PTX.
     // No --use_fast_math: precise division, square root and denormals.
     o = {"--gpu-architecture=" + target, "-std=c++17", "-diag-suppress=177"};
     if (verbose_resources) o.push_back("--ptxas-options=-v");
@@ -220,11 +252,16 @@ bool Rtc::compile(const std::string& source, const std::string& name,
   if (!ok) {
     result->log = std::string(fns_->error_string(e)) + "\n" + result->log;
   } else {
+    // compute_XX asks NVRTC for PTX (NUL-terminated text the driver JITs).
+    bool ptx = false;
+    for (const auto& o : options) ptx |= o.rfind("--gpu-architecture=compute_", 0) == 0;
+    auto* get_size = ptx ? fns_->ptx_size : fns_->code_size;
+    auto* get = ptx ? fns_->ptx : fns_->code;
     size = 0;
-    ok = fns_->code_size(program, &size) == 0 && size > 0;
+    ok = get_size && get && get_size(program, &size) == 0 && size > 0;
     if (ok) {
       result->binary.resize(size);
-      ok = fns_->code(program, reinterpret_cast<char*>(result->binary.data())) == 0;
+      ok = get(program, reinterpret_cast<char*>(result->binary.data())) == 0;
     }
     if (!ok) result->log = "the compiler returned no binary\n" + result->log;
   }

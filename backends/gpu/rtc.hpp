@@ -47,8 +47,16 @@ class Rtc {
   }
   // "NVRTC 13.0" / "hiprtc 9.0 (libamdhip64.so.5)".
   const std::string& version() const { return version_; }
-  // Is `target` a name this compiler takes ("sm_90", "gfx90a")?
+  // Is `target` a name this compiler takes ("sm_90", "compute_90",
+  // "gfx90a")? compute_XX makes PTX, which the driver compiles when it
+  // loads it: the way to a GPU newer than this NVRTC.
   bool valid_target(const std::string& target) const;
+  // NVRTC: the sm_XX numbers it can make CUBINs for (90 for sm_90), newest
+  // last; empty when it cannot tell (old NVRTC) or for other compilers.
+  const std::vector<int>& supported_architectures() const { return architectures_; }
+  // The target for a device of architecture `arch` (sm_XX): arch itself
+  // when this NVRTC has it, else PTX for the newest older one it has.
+  std::string target_for(const std::string& arch) const;
 
   // The source of a program: this API's preludes, then the kernel files.
   // Empty with *missing set when a file is not embedded.
@@ -70,6 +78,7 @@ class Rtc {
   void* library_ = nullptr;
   std::unique_ptr<Fns> fns_;
   std::string version_;
+  std::vector<int> architectures_;
 };
 
 // The tuning of the portable kernels on a CUDA or HIP device: the table's

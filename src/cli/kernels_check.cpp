@@ -47,7 +47,8 @@ std::string value_or_dash(int64_t v) {
 // NVRTC (sm_*) or hiprtc (gfx*): 0, or the exit code with *why.
 int rtc_check_target(const std::string& target, std::unique_ptr<Rtc>* holder, CheckTarget* out,
                      std::string* why) {
-  const RtcKind kind = target.rfind("sm_", 0) == 0   ? RtcKind::nvrtc
+  const bool nvidia = target.rfind("sm_", 0) == 0 || target.rfind("compute_", 0) == 0;
+  const RtcKind kind = nvidia                        ? RtcKind::nvrtc
                        : target.rfind("gfx", 0) == 0 ? RtcKind::hiprtc
                                                      : RtcKind::host;
   *holder = Rtc::load(kind, why);
@@ -104,7 +105,8 @@ int kernels_command(const Args& args) {
   std::unique_ptr<Rtc> rtc;
   std::string why;
   int status = 2;
-  if (target.rfind("sm_", 0) == 0 || target.rfind("gfx", 0) == 0 || target == "host") {
+  if (target.rfind("sm_", 0) == 0 || target.rfind("compute_", 0) == 0 ||
+      target.rfind("gfx", 0) == 0 || target == "host") {
     status = rtc_check_target(target, &rtc, &check, &why);
   } else if (target.rfind("opencl:", 0) == 0) {
 #if CHORUS_HAVE_OPENCL_CHECK

@@ -113,3 +113,25 @@ TEST_CASE("a compile error comes back with the compiler's message", "[gpu]") {
                            {"--gpu-architecture=sm_80"}, &result));
   CHECK(result.log.find("undeclared_name") != std::string::npos);
 }
+
+TEST_CASE("a GPU newer than NVRTC gets PTX for the newest architecture NVRTC has", "[gpu]") {
+  std::string why;
+  const auto rtc = chorus::gpu::Rtc::load(chorus::gpu::RtcKind::nvrtc, &why);
+  if (!rtc) {
+    WARN("NVRTC not installed, skipped: " << why);
+    return;
+  }
+  const auto& archs = rtc->supported_architectures();
+  REQUIRE_FALSE(archs.empty());
+  const std::string newest = "sm_" + std::to_string(archs.back());
+  CHECK(rtc->target_for(newest) == newest);
+  CHECK(rtc->target_for("sm_9999") == "compute_" + std::to_string(archs.back()));
+  CHECK(rtc->valid_target("compute_80"));
+  CHECK_FALSE(rtc->valid_target("compute_"));
+  chorus::gpu::CompileResult result;
+  REQUIRE(rtc->compile("extern \"C\" __global__ void k(float* p) { p[threadIdx.x] *= 2; }", "k.cu",
+                       {"--gpu-architecture=compute_80"}, &result));
+  const std::string ptx(result.binary.begin(), result.binary.end());
+  CHECK(ptx.find(".entry k") != std::string::npos);
+  CHECK(ptx.find(".target sm_80") != std::string::npos);
+}
