@@ -200,6 +200,7 @@ void usage(FILE* out) {
                "                                  registers, spills and shared memory per kernel\n"
                "  version\n\n"
                "environment: CHORUS_DEVICE (default device), CHORUS_PLUGIN_PATH (extra plugin folders),\n"
+               "             CHORUS_DISABLE_PLUGINS (plugins not to load, e.g. opencl,hip),\n"
                "             CHORUS_CACHE_DIR (kernel cache), CHORUS_LOG (error|warning|info|debug)\n");
 }
 

@@ -38,9 +38,13 @@ chorus_status host_set_error(chorus_status status, const char* message) {
   return fail(status, message ? message : "");
 }
 
-void host_log(int level, const char* message) { log(level, message ? message : ""); }
+void host_log(int level, const char* message) {
+  log(level, message ? message : "");
+}
 
-chorus_status host_cache_dir(char* path, size_t size) { return chorus_cache_dir(path, size); }
+chorus_status host_cache_dir(char* path, size_t size) {
+  return chorus_cache_dir(path, size);
+}
 
 const chorus_host_api host = {sizeof(chorus_host_api), CHORUS_BACKEND_ABI_VERSION, host_set_error,
                               host_log, host_cache_dir};
@@ -164,6 +168,23 @@ bool plugin_name_from_file(const fs::path& file, std::string* name) {
   return true;
 }
 
+// CHORUS_DISABLE_PLUGINS=opencl,hip: plugins not to load (their vendor
+// libraries then never enter the process).
+bool disabled(const std::string& name) {
+  const char* list = std::getenv("CHORUS_DISABLE_PLUGINS");
+  if (!list) return false;
+  std::string item;
+  for (const char* c = list;; ++c) {
+    if (*c == ',' || *c == ':' || *c == ' ' || *c == '\0') {
+      if (item == name) return true;
+      item.clear();
+      if (*c == '\0') return false;
+    } else {
+      item += *c;
+    }
+  }
+}
+
 void scan_folder(chorus_context_t* ctx, const std::string& folder) {
   std::error_code ec;
   if (folder.empty() || !fs::is_directory(folder, ec)) return;
@@ -176,8 +197,18 @@ void scan_folder(chorus_context_t* ctx, const std::string& folder) {
     const bool seen = std::any_of(ctx->plugins.begin(), ctx->plugins.end(),
                                   [&](const auto& p) { return p->name == name; });
     if (seen) {
-      log(2, "plugin " + file.string() + " ignored: a plugin named '" + name +
-                 "' was found earlier");
+      log(2,
+          "plugin " + file.string() + " ignored: a plugin named '" + name + "' was found earlier");
+      continue;
+    }
+    if (disabled(name)) {
+      // Listed, never loaded: its libraries stay out of the process.
+      auto off = std::make_shared<Plugin>();
+      off->name = name;
+      off->path = file.string();
+      off->status = CHORUS_ERROR_UNAVAILABLE;
+      off->reason = "disabled by CHORUS_DISABLE_PLUGINS; not loaded";
+      ctx->plugins.push_back(off);
       continue;
     }
     ctx->plugins.push_back(load_plugin(file, name));
@@ -186,7 +217,9 @@ void scan_folder(chorus_context_t* ctx, const std::string& folder) {
 
 }  // namespace
 
-const chorus_host_api* host_api() { return &host; }
+const chorus_host_api* host_api() {
+  return &host;
+}
 
 }  // namespace chorus::core
 
@@ -225,7 +258,9 @@ CHORUS_API chorus_status chorus_context_create(const chorus_context_desc* desc,
   return CHORUS_OK;
 }
 
-CHORUS_API void chorus_context_destroy(chorus_context context) { delete context; }
+CHORUS_API void chorus_context_destroy(chorus_context context) {
+  delete context;
+}
 
 CHORUS_API chorus_status chorus_context_plugin_count(chorus_context context, uint32_t* count) {
   if (!context) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "plugin_count: context is NULL");
@@ -239,8 +274,9 @@ CHORUS_API chorus_status chorus_context_plugin_info(chorus_context context, uint
   if (!context) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "plugin_info: context is NULL");
   if (!info) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "plugin_info: info is NULL");
   if (index >= context->plugins.size())
-    return failf(CHORUS_ERROR_INVALID_ARGUMENT, "plugin_info: index %u is out of range (%zu plugins)",
-                 index, context->plugins.size());
+    return failf(CHORUS_ERROR_INVALID_ARGUMENT,
+                 "plugin_info: index %u is out of range (%zu plugins)", index,
+                 context->plugins.size());
   const Plugin& p = *context->plugins[index];
   *info = chorus_plugin_info{};
   copy_string(info->name, p.name);
@@ -264,8 +300,9 @@ CHORUS_API chorus_status chorus_context_device_info(chorus_context context, uint
   if (!context) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_info: context is NULL");
   if (!info) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_info: info is NULL");
   if (index >= context->devices.size())
-    return failf(CHORUS_ERROR_INVALID_ARGUMENT, "device_info: index %u is out of range (%zu devices)",
-                 index, context->devices.size());
+    return failf(CHORUS_ERROR_INVALID_ARGUMENT,
+                 "device_info: index %u is out of range (%zu devices)", index,
+                 context->devices.size());
   const auto [p, d] = context->devices[index];
   *info = context->plugins[p]->devices[d];
   return CHORUS_OK;
@@ -315,8 +352,9 @@ CHORUS_API chorus_status chorus_device_open(chorus_context context, const char* 
                      "device_open: backend '%s' is unusable: %s", backend.c_str(),
                      candidate->reason.c_str());
       if (index >= candidate->devices.size())
-        return failf(CHORUS_ERROR_NOT_FOUND, "device_open: backend '%s' has %zu device(s), no index %u",
-                     backend.c_str(), candidate->devices.size(), index);
+        return failf(CHORUS_ERROR_NOT_FOUND,
+                     "device_open: backend '%s' has %zu device(s), no index %u", backend.c_str(),
+                     candidate->devices.size(), index);
       chosen = &candidate->devices[index];
       plugin = candidate;
       break;
@@ -347,7 +385,9 @@ CHORUS_API chorus_status chorus_device_open(chorus_context context, const char* 
   return CHORUS_OK;
 }
 
-CHORUS_API void chorus_device_close(chorus_device device) { delete device; }
+CHORUS_API void chorus_device_close(chorus_device device) {
+  delete device;
+}
 
 CHORUS_API chorus_status chorus_device_info_get(chorus_device device, chorus_device_info* info) {
   if (!device) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_info_get: device is NULL");
@@ -356,7 +396,8 @@ CHORUS_API chorus_status chorus_device_info_get(chorus_device device, chorus_dev
   return CHORUS_OK;
 }
 
-CHORUS_API chorus_status chorus_device_kernel_stats(chorus_device device, chorus_kernel_stats* stats) {
+CHORUS_API chorus_status chorus_device_kernel_stats(chorus_device device,
+                                                    chorus_kernel_stats* stats) {
   if (!device) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_kernel_stats: device is NULL");
   if (!stats) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_kernel_stats: stats is NULL");
   *stats = chorus_kernel_stats{};

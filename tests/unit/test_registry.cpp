@@ -1,10 +1,10 @@
 // test_registry.cpp — plugin discovery, ABI checks, device naming and the
 // rule that a named device never silently falls back to another.
 // CTest sets CHORUS_PLUGIN_PATH to the folder of the test-only plugins.
-#include <catch2/catch.hpp>
 #include <chorus/backend.h>
-#include <chorus/chorus.hpp>
 
+#include <catch2/catch.hpp>
+#include <chorus/chorus.hpp>
 #include <cstdlib>
 #include <string>
 
@@ -46,8 +46,7 @@ TEST_CASE("a plugin built for another ABI version is listed unusable with both v
   CHECK(bad->status == CHORUS_ERROR_ABI_MISMATCH);
   const std::string reason = bad->reason;
   CHECK(reason.find(std::to_string(CHORUS_BACKEND_ABI_VERSION + 98)) != std::string::npos);
-  CHECK(reason.find("version " + std::to_string(CHORUS_BACKEND_ABI_VERSION)) !=
-        std::string::npos);
+  CHECK(reason.find("version " + std::to_string(CHORUS_BACKEND_ABI_VERSION)) != std::string::npos);
 }
 
 TEST_CASE("a library without the entry symbol is listed unusable and harms nothing else") {
@@ -117,6 +116,26 @@ TEST_CASE("a named device on an unusable backend is an error, never a fallback")
   CHECK(message.find("badabi") != std::string::npos);
 }
 
+TEST_CASE("CHORUS_DISABLE_PLUGINS lists a plugin as disabled and never loads it") {
+  setenv("CHORUS_DISABLE_PLUGINS", "broken,testdouble", 1);
+  chorus::Context ctx;
+  unsetenv("CHORUS_DISABLE_PLUGINS");
+  const auto plugins = ctx.plugins();
+  const auto* td = find_plugin(plugins, "testdouble");
+  REQUIRE(td != nullptr);
+  CHECK(td->usable == 0);
+  CHECK(td->status == CHORUS_ERROR_UNAVAILABLE);
+  CHECK(std::string(td->reason).find("CHORUS_DISABLE_PLUGINS") != std::string::npos);
+  CHECK(td->device_count == 0);
+  std::string message;
+  CHECK(open_status(ctx, "testdouble:0", &message) == CHORUS_ERROR_UNAVAILABLE);
+  CHECK(message.find("CHORUS_DISABLE_PLUGINS") != std::string::npos);
+  // Others are untouched.
+  const auto* reference = find_plugin(plugins, "reference");
+  REQUIRE(reference != nullptr);
+  CHECK(reference->usable == 1);
+}
+
 TEST_CASE("a malformed device name is an invalid argument") {
   chorus::Context ctx;
   std::string message;
@@ -126,7 +145,8 @@ TEST_CASE("a malformed device name is an invalid argument") {
 
 TEST_CASE("plugin_path in the context descriptor adds a folder") {
   // Without CHORUS_PLUGIN_PATH the test plugins are only found through the descriptor.
-  const std::string saved = std::getenv("CHORUS_PLUGIN_PATH") ? std::getenv("CHORUS_PLUGIN_PATH") : "";
+  const std::string saved =
+      std::getenv("CHORUS_PLUGIN_PATH") ? std::getenv("CHORUS_PLUGIN_PATH") : "";
   unsetenv("CHORUS_PLUGIN_PATH");
   {
     chorus::Context bare;
