@@ -29,6 +29,7 @@
 #include "kernel_cache.hpp"
 #include "op_plan.hpp"
 #include "opencl_api.hpp"
+#include "opencl_device.hpp"
 #include "plugin_helpers.hpp"
 #include "program_cache.hpp"
 
@@ -70,156 +71,31 @@ chorus_status cl_failure(const std::string& what, cl_int code) {
   return report(status_of(code), what + " failed: " + error_name(code));
 }
 
-template <size_t N>
-void copy_text(char (&dst)[N], const std::string& src) {
-  std::snprintf(dst, N, "%s", src.c_str());
-}
-
 // ------------------------------------------------------------ discovery
-
-struct DeviceRecord {
-  cl_platform_id platform = nullptr;
-  cl_device_id id = nullptr;
-  chorus_device_info info{};
-  std::string platform_name, platform_version, device_version, opencl_c_version, extensions;
-  bool correctly_rounded_divide_sqrt = false;
-  bool linker = false;  // clCompileProgram / clLinkProgram usable
-  int opencl_c_major = 1, opencl_c_minor = 0;
-  backend_common::DeviceIdentity identity;
-};
 
 struct Plugin {
   const Api* api = nullptr;
   std::vector<DeviceRecord> devices;
 };
 
-std::string device_string(const Api* api, cl_device_id d, cl_device_info what) {
-  size_t size = 0;
-  if (api->clGetDeviceInfo(d, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  if (api->clGetDeviceInfo(d, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
-  s.resize(std::strlen(s.c_str()));
-  return s;
-}
-
-std::string platform_string(const Api* api, cl_platform_id p, cl_platform_info what) {
-  size_t size = 0;
-  if (api->clGetPlatformInfo(p, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  if (api->clGetPlatformInfo(p, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
-  s.resize(std::strlen(s.c_str()));
-  return s;
-}
-
-template <typename T>
-T device_value(const Api* api, cl_device_id d, cl_device_info what, T fallback = T{}) {
-  T v{};
-  return api->clGetDeviceInfo(d, what, sizeof v, &v, nullptr) == CL_SUCCESS ? v : fallback;
-}
-
-bool has_extension(const std::string& list, const char* name) {
-  const std::string padded = " " + list + " ";
-  return padded.find(std::string(" ") + name + " ") != std::string::npos;
-}
-
-void describe(const Api* api, DeviceRecord& r) {
-  chorus_device_info& info = r.info;
-  r.platform_name = platform_string(api, r.platform, CL_PLATFORM_NAME);
-  r.platform_version = platform_string(api, r.platform, CL_PLATFORM_VERSION);
-  r.device_version = device_string(api, r.id, CL_DEVICE_VERSION);
-  r.opencl_c_version = device_string(api, r.id, CL_DEVICE_OPENCL_C_VERSION);
-  r.extensions = device_string(api, r.id, CL_DEVICE_EXTENSIONS);
-  std::sscanf(r.opencl_c_version.c_str(), "OpenCL C %d.%d", &r.opencl_c_major, &r.opencl_c_minor);
-  const std::string name = device_string(api, r.id, CL_DEVICE_NAME);
-  const std::string vendor = device_string(api, r.id, CL_DEVICE_VENDOR);
-  copy_text(info.description, name);
-  copy_text(info.vendor, vendor);
-  copy_text(info.driver_version,
-            device_string(api, r.id, CL_DRIVER_VERSION) + " (" + r.device_version + ")");
-  copy_text(info.compiler_version, r.opencl_c_version + " (" + r.platform_name + ")");
-
-  const auto type = device_value<cl_device_type>(api, r.id, CL_DEVICE_TYPE);
-  if (type & CL_DEVICE_TYPE_GPU) {
-    const auto unified = device_value<cl_bool>(api, r.id, CL_DEVICE_HOST_UNIFIED_MEMORY);
-    info.kind = unified ? CHORUS_DEVICE_KIND_INTEGRATED_GPU : CHORUS_DEVICE_KIND_DISCRETE_GPU;
-    info.score = unified ? 200 : 300;
-  } else if (type & CL_DEVICE_TYPE_CPU) {
-    info.kind = CHORUS_DEVICE_KIND_CPU;
-    info.score = 100;
-  } else {
-    info.kind = CHORUS_DEVICE_KIND_ACCELERATOR;
-    info.score = 150;
-  }
-  info.memory_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_GLOBAL_MEM_SIZE);
-  info.max_allocation_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
-  info.local_memory_bytes = device_value<cl_ulong>(api, r.id, CL_DEVICE_LOCAL_MEM_SIZE);
-  info.max_work_group_size =
-      static_cast<uint32_t>(device_value<size_t>(api, r.id, CL_DEVICE_MAX_WORK_GROUP_SIZE, 1));
-  info.compute_units = device_value<cl_uint>(api, r.id, CL_DEVICE_MAX_COMPUTE_UNITS, 1);
-  const auto double_config =
-      device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_DOUBLE_FP_CONFIG);
-  info.has_fp64 = has_extension(r.extensions, "cl_khr_fp64") || double_config != 0;
-  info.has_f16_arithmetic = has_extension(r.extensions, "cl_khr_fp16");
-  info.has_subgroups = has_extension(r.extensions, "cl_khr_subgroups") ||
-                       has_extension(r.extensions, "cl_intel_subgroups");
-  const auto single_config =
-      device_value<cl_device_fp_config>(api, r.id, CL_DEVICE_SINGLE_FP_CONFIG);
-  r.correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
-  r.linker = device_value<cl_bool>(api, r.id, CL_DEVICE_LINKER_AVAILABLE, CL_FALSE) != CL_FALSE &&
-             std::getenv("CHORUS_OPENCL_NO_LINKER") == nullptr;
-  for (int d = CHORUS_DTYPE_F32; d < CHORUS_DTYPE_COUNT_; ++d)
-    if (d != CHORUS_DTYPE_F64 || info.has_fp64) info.dtype_mask |= 1u << d;
-  // No float atomics and fixed reduction orders in any kernel: every run of
-  // an op on one device gives the same bits.
-  info.numerics_supported = CHORUS_NUMERICS_DETERMINISTIC;
-  info.numerics_default = CHORUS_NUMERICS_DETERMINISTIC;
-  info.usable = 1;
-  if (!device_value<cl_bool>(api, r.id, CL_DEVICE_AVAILABLE, CL_TRUE)) {
-    info.usable = 0;
-    copy_text(info.reason, "the driver reports the device as not available");
-  } else if (!device_value<cl_bool>(api, r.id, CL_DEVICE_COMPILER_AVAILABLE, CL_TRUE)) {
-    info.usable = 0;
-    copy_text(info.reason, "the driver has no OpenCL C compiler for this device");
-  }
-  r.identity.vendor = vendor;
-  r.identity.name = name;
-  r.identity.kind = info.kind;
-  r.identity.max_work_group_size = info.max_work_group_size;
-  r.identity.local_memory_bytes = info.local_memory_bytes;
-  log(3, name + ": " + r.device_version + "; extensions: " + r.extensions);
-}
-
 chorus_status plugin_create(const chorus_host_api* host, void** out) {
   g_host = host;
   std::string why;
   const Api* api = load_api(&why);
   if (!api) return report(CHORUS_ERROR_UNAVAILABLE, why);
+  auto plugin = std::make_unique<Plugin>();
+  plugin->api = api;
   cl_uint platform_count = 0;
-  cl_int e = api->clGetPlatformIDs(0, nullptr, &platform_count);
+  const cl_int e = list_devices(api, &platform_count, &plugin->devices);
   constexpr cl_int kPlatformNotFound = -1001;  // CL_PLATFORM_NOT_FOUND_KHR, from the ICD loader
-  if (e == kPlatformNotFound || platform_count == 0)
+  if (e == kPlatformNotFound || (e == CL_SUCCESS && platform_count == 0))
     return report(CHORUS_ERROR_UNAVAILABLE,
                   "no OpenCL platform (is an ICD such as pocl-opencl-icd installed?)");
   if (e != CL_SUCCESS)
     return report(CHORUS_ERROR_UNAVAILABLE, "clGetPlatformIDs failed: " + error_name(e));
-  std::vector<cl_platform_id> platforms(platform_count);
-  api->clGetPlatformIDs(platform_count, platforms.data(), nullptr);
-  auto plugin = std::make_unique<Plugin>();
-  plugin->api = api;
-  for (cl_platform_id p : platforms) {
-    cl_uint count = 0;
-    if (api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count) != CL_SUCCESS || count == 0)
-      continue;
-    std::vector<cl_device_id> ids(count);
-    api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr);
-    for (cl_device_id id : ids) {
-      DeviceRecord r;
-      r.platform = p;
-      r.id = id;
-      describe(api, r);
-      plugin->devices.push_back(std::move(r));
-    }
-  }
+  for (const DeviceRecord& r : plugin->devices)
+    log(3, std::string(r.info.description) + ": " + r.device_version +
+               "; extensions: " + r.extensions);
   if (plugin->devices.empty())
     return report(CHORUS_ERROR_UNAVAILABLE,
                   "no OpenCL device on " + std::to_string(platform_count) + " platform(s)");
@@ -293,11 +169,7 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   if (!device->context) return cl_failure("clCreateContext", e);
   device->traits.tuning = backend_common::tuning_for(r.identity);
   device->traits.has_fp64 = r.info.has_fp64 != 0;
-  // Precise by default: no relaxed-math flags; ask for correctly rounded
-  // f32 division and square root where the device offers them.
-  device->build_options = r.opencl_c_major > 1 || r.opencl_c_minor >= 2 ? "-cl-std=CL1.2" : "";
-  if (r.correctly_rounded_divide_sqrt)
-    device->build_options += " -cl-fp32-correctly-rounded-divide-sqrt";
+  device->build_options = build_options(r);
   char folder[4096] = {};
   if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
     device->cache = KernelCache(folder);
@@ -333,12 +205,6 @@ chorus_status device_kernel_stats(void* handle, chorus_kernel_stats* stats) {
 }
 
 // ------------------------------------------------------------- programs
-
-std::string program_source(const ProgramSpec& spec, std::string* missing) {
-  std::vector<std::string> files = {"prelude_opencl.h"};
-  files.insert(files.end(), spec.files.begin(), spec.files.end());
-  return kernels::assemble_program(files, missing);
-}
 
 std::string build_log(Device& d, cl_program program) {
   size_t size = 0;

@@ -6,31 +6,15 @@
 #include <cstring>
 #include <memory>
 
-#include "embedded_kernels.hpp"
 #include "kernels_check.hpp"
 #include "opencl_api.hpp"
+#include "opencl_device.hpp"
 
 namespace chorus::cli {
 namespace {
 
 namespace bc = chorus::backend_common;
 using chorus::opencl::Api;
-
-std::string device_string(const Api* api, cl_device_id d, cl_device_info what) {
-  size_t size = 0;
-  if (api->clGetDeviceInfo(d, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  api->clGetDeviceInfo(d, what, size, s.data(), nullptr);
-  s.resize(std::strlen(s.c_str()));
-  return s;
-}
-
-template <typename T>
-T device_value(const Api* api, cl_device_id d, cl_device_info what) {
-  T v{};
-  api->clGetDeviceInfo(d, what, sizeof v, &v, nullptr);
-  return v;
-}
 
 // The device and a context on it, released when the last user is done.
 struct Session {
@@ -48,87 +32,52 @@ int opencl_check_target(const std::string& target, CheckTarget* out, std::string
   const Api* api = opencl::load_api(why);
   if (!api) return 77;
   cl_uint platform_count = 0;
-  if (api->clGetPlatformIDs(0, nullptr, &platform_count) != CL_SUCCESS || platform_count == 0) {
+  std::vector<opencl::DeviceRecord> devices;
+  if (opencl::list_devices(api, &platform_count, &devices) != CL_SUCCESS || platform_count == 0) {
     *why = "no OpenCL platform";
     return 77;
   }
-  std::vector<cl_platform_id> platforms(platform_count);
-  api->clGetPlatformIDs(platform_count, platforms.data(), nullptr);
-  // Devices in the plugin's order: platforms, then their devices.
-  std::vector<cl_device_id> devices;
-  for (cl_platform_id p : platforms) {
-    cl_uint count = 0;
-    if (api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count) != CL_SUCCESS) continue;
-    std::vector<cl_device_id> ids(count);
-    api->clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr);
-    devices.insert(devices.end(), ids.begin(), ids.end());
-  }
+  // "opencl:N" in the plugin's numbering, or a part of the device's name.
   const std::string wanted = target.substr(std::strlen("opencl:"));
-  auto session = std::make_shared<Session>();
-  session->api = api;
   const bool by_index =
       !wanted.empty() && wanted.find_first_not_of("0123456789") == std::string::npos;
-  for (size_t i = 0; i < devices.size() && !session->device; ++i) {
-    const std::string name = device_string(api, devices[i], CL_DEVICE_NAME);
-    if (by_index ? std::to_string(i) == wanted : name.find(wanted) != std::string::npos)
-      session->device = devices[i];
-  }
-  if (!session->device) {
+  const opencl::DeviceRecord* record = nullptr;
+  for (size_t i = 0; i < devices.size() && !record; ++i)
+    if (by_index ? std::to_string(i) == wanted
+                 : std::string(devices[i].info.description).find(wanted) != std::string::npos)
+      record = &devices[i];
+  if (!record) {
     *why = "no OpenCL device matches '" + target + "' (" + std::to_string(devices.size()) +
            " device(s) here; `chorus devices` lists them)";
     return 2;
   }
-  const cl_device_id device = session->device;
+  auto session = std::make_shared<Session>();
+  session->api = api;
+  session->device = record->id;
   cl_int e = CL_SUCCESS;
-  session->context = api->clCreateContext(nullptr, 1, &device, nullptr, nullptr, &e);
+  session->context = api->clCreateContext(nullptr, 1, &record->id, nullptr, nullptr, &e);
   if (!session->context) {
     *why = "clCreateContext failed: " + opencl::error_name(e);
     return 2;
   }
-
-  // The plugin's view of the device (backends/opencl/opencl_backend.cpp).
-  const std::string name = device_string(api, device, CL_DEVICE_NAME);
-  const std::string c_version = device_string(api, device, CL_DEVICE_OPENCL_C_VERSION);
-  const std::string extensions = " " + device_string(api, device, CL_DEVICE_EXTENSIONS) + " ";
-  int c_major = 1, c_minor = 0;
-  std::sscanf(c_version.c_str(), "OpenCL C %d.%d", &c_major, &c_minor);
-  bc::DeviceIdentity identity;
-  identity.vendor = device_string(api, device, CL_DEVICE_VENDOR);
-  identity.name = name;
-  const auto type = device_value<cl_device_type>(api, device, CL_DEVICE_TYPE);
-  identity.kind = type & CL_DEVICE_TYPE_GPU
-                      ? (device_value<cl_bool>(api, device, CL_DEVICE_HOST_UNIFIED_MEMORY)
-                             ? CHORUS_DEVICE_KIND_INTEGRATED_GPU
-                             : CHORUS_DEVICE_KIND_DISCRETE_GPU)
-                  : type & CL_DEVICE_TYPE_CPU ? CHORUS_DEVICE_KIND_CPU
-                                              : CHORUS_DEVICE_KIND_ACCELERATOR;
-  identity.max_work_group_size =
-      static_cast<uint32_t>(device_value<size_t>(api, device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
-  identity.local_memory_bytes = device_value<cl_ulong>(api, device, CL_DEVICE_LOCAL_MEM_SIZE);
-  const bool fp64 = extensions.find(" cl_khr_fp64 ") != std::string::npos ||
-                    device_value<cl_device_fp_config>(api, device, CL_DEVICE_DOUBLE_FP_CONFIG);
-  std::string options = c_major > 1 || c_minor >= 2 ? "-cl-std=CL1.2" : "";
-  if (device_value<cl_device_fp_config>(api, device, CL_DEVICE_SINGLE_FP_CONFIG) &
-      CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)
-    options += " -cl-fp32-correctly-rounded-divide-sqrt";
-
-  out->title = name + " (" + c_version + ", " + device_string(api, device, CL_DRIVER_VERSION) + ")";
+  // The plugin's view of the device, options and tuning (opencl_device.hpp).
+  const std::string options = opencl::build_options(*record);
+  const std::string name = record->info.description;
+  out->title = name + " (" + record->opencl_c_version + ", " + record->info.driver_version + ")";
   out->registers = "-";
   out->scalar_registers = "-";
   out->shared = "local";
   for (const std::string& entry : bc::tuning_entry_names()) {
     bc::DeviceTraits traits;
-    traits.tuning = bc::tuning_named(entry, identity);
-    traits.has_fp64 = fp64;
+    traits.tuning = bc::tuning_named(entry, record->identity);
+    traits.has_fp64 = record->info.has_fp64 != 0;
     out->tunings.emplace_back(entry, traits);
   }
   out->compile = [session, options](const bc::ProgramSpec& spec, std::string* log,
                                     std::vector<gpu::KernelResources>* kernels) {
     const Api* a = session->api;
-    std::vector<std::string> files = {"prelude_opencl.h"};
-    files.insert(files.end(), spec.files.begin(), spec.files.end());
     std::string missing;
-    const std::string source = kernels::assemble_program(files, &missing);
+    const std::string source = opencl::program_source(spec, &missing);
     if (!missing.empty()) {
       *log = "kernel file " + missing + " is not embedded";
       return false;
