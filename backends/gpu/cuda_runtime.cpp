@@ -24,7 +24,6 @@ enum : int {
   kMaxGridDimX = 5,
   kMaxSharedMemoryPerBlock = 8,
   kWarpSize = 10,
-  kClockRate = 13,
   kMultiprocessorCount = 16,
   kIntegrated = 18,
   kL2CacheSize = 38,
@@ -83,7 +82,6 @@ struct Context {
 class CudaRuntime final : public Runtime {
  public:
   explicit CudaRuntime(const Fns& f, std::string driver) : f_(f), driver_(std::move(driver)) {}
-  const char* api() const override { return "cuda"; }
   const std::string& driver_version() const override { return driver_; }
   std::string error_text(int code) const override {
     const char* name = nullptr;
@@ -120,7 +118,8 @@ class CudaRuntime final : public Runtime {
       out->max_grid[i] = static_cast<uint32_t>(attribute(kMaxGridDimX + i));
     out->compute_units = static_cast<uint32_t>(attribute(kMultiprocessorCount));
     out->warp_size = static_cast<uint32_t>(attribute(kWarpSize));
-    out->clock_khz = static_cast<uint32_t>(attribute(kClockRate));
+    out->compute_unit_name = "SMs";
+    out->lane_group_name = "warp";
     out->integrated = attribute(kIntegrated) != 0;
     return 0;
   }

@@ -82,10 +82,8 @@ void describe(const Plugin& p, DeviceRecord& r) {
   chorus_device_info& info = r.info;
   char description[CHORUS_NAME_SIZE];
   std::snprintf(description, sizeof description, "%s (%s, %u %s, %llu MB L2, %s %u)",
-                d.name.c_str(), d.arch.c_str(), d.compute_units,
-                p.runtime->api() == std::string("cuda") ? "SMs" : "CUs",
-                static_cast<unsigned long long>(d.l2_bytes >> 20),
-                p.runtime->api() == std::string("cuda") ? "warp" : "wavefront", d.warp_size);
+                d.name.c_str(), d.arch.c_str(), d.compute_units, d.compute_unit_name,
+                static_cast<unsigned long long>(d.l2_bytes >> 20), d.lane_group_name, d.warp_size);
   copy_text(info.description, description);
   copy_text(info.vendor, d.vendor);
   copy_text(info.driver_version, p.runtime->driver_version());

@@ -24,8 +24,10 @@ struct GpuDeviceDesc {
   uint32_t max_threads_per_block = 0;
   uint32_t max_grid[3] = {0, 0, 0};  // blocks per grid dimension
   uint32_t compute_units = 0;        // SMs, CUs
-  uint32_t warp_size = 0;            // 32, or 64 on most AMD GPUs: read, never assumed
-  uint32_t clock_khz = 0;
+  // The runtime's words for them: "SMs"/"CUs", "warp"/"wavefront".
+  const char* compute_unit_name = "compute units";
+  const char* lane_group_name = "warp";
+  uint32_t warp_size = 0;  // 32, or 64 on most AMD GPUs: read, never assumed
   bool integrated = false;
 };
 
@@ -34,7 +36,6 @@ struct GpuDeviceDesc {
 class Runtime {
  public:
   virtual ~Runtime() = default;
-  virtual const char* api() const = 0;  // "cuda", "hip"
   virtual const std::string& driver_version() const = 0;
   virtual std::string error_text(int code) const = 0;
   virtual bool out_of_memory(int code) const = 0;

@@ -19,15 +19,15 @@
 namespace chorus::gpu {
 namespace {
 
-#define CHORUS_HIP_FNS(X)                                                                          \
-  X(hipInit)                                                                                       \
-  X(hipDriverGetVersion)                                                                           \
-  X(hipRuntimeGetVersion) X(hipGetDeviceCount) X(hipSetDevice) X(hipFree)                          \
-      X(hipStreamCreateWithFlags) X(hipStreamDestroy) X(hipStreamSynchronize)                      \
-          X(hipMemcpyHtoDAsync) X(hipMemcpyDtoHAsync) X(hipEventCreate) X(hipEventDestroy)         \
-              X(hipEventRecord) X(hipEventSynchronize) X(hipEventElapsedTime) X(hipModuleLoadData) \
-                  X(hipModuleUnload) X(hipModuleGetFunction) X(hipModuleLaunchKernel)              \
-                      X(hipGetErrorName) X(hipGetErrorString)
+#define CHORUS_HIP_FNS(X)                                                                         \
+  X(hipInit)                                                                                      \
+  X(hipDriverGetVersion)                                                                          \
+  X(hipRuntimeGetVersion)                                                                         \
+  X(hipGetDeviceCount) X(hipSetDevice) X(hipFree) X(hipStreamCreateWithFlags) X(hipStreamDestroy) \
+      X(hipStreamSynchronize) X(hipMemcpyHtoDAsync) X(hipMemcpyDtoHAsync) X(hipEventCreate)       \
+          X(hipEventDestroy) X(hipEventRecord) X(hipEventSynchronize) X(hipEventElapsedTime)      \
+              X(hipModuleLoadData) X(hipModuleUnload) X(hipModuleGetFunction)                     \
+                  X(hipModuleLaunchKernel) X(hipGetErrorName) X(hipGetErrorString)
 
 struct Fns {
 #define CHORUS_HIP_FIELD(name) decltype(&::name) name = nullptr;
@@ -46,7 +46,6 @@ struct Context {
 class HipRuntime final : public Runtime {
  public:
   HipRuntime(const Fns& f, std::string driver) : f_(f), driver_(std::move(driver)) {}
-  const char* api() const override { return "hip"; }
   const std::string& driver_version() const override { return driver_; }
   std::string error_text(int code) const override {
     const auto e = static_cast<hipError_t>(code);
@@ -71,7 +70,8 @@ class HipRuntime final : public Runtime {
     for (int i = 0; i < 3; ++i) out->max_grid[i] = static_cast<uint32_t>(p.maxGridSize[i]);
     out->compute_units = static_cast<uint32_t>(p.multiProcessorCount);
     out->warp_size = static_cast<uint32_t>(p.warpSize);
-    out->clock_khz = static_cast<uint32_t>(p.clockRate);
+    out->compute_unit_name = "CUs";
+    out->lane_group_name = "wavefront";
     out->integrated = p.integrated != 0;
     return 0;
   }

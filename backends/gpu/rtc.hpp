@@ -42,9 +42,6 @@ class Rtc {
   Rtc& operator=(const Rtc&) = delete;
 
   RtcKind kind() const { return kind_; }
-  const char* api() const {
-    return kind_ == RtcKind::nvrtc ? "cuda" : kind_ == RtcKind::hiprtc ? "hip" : "gpuemu";
-  }
   // "NVRTC 13.0" / "hiprtc 9.0 (libamdhip64.so.5)".
   const std::string& version() const { return version_; }
   // Is `target` a name this compiler takes ("sm_90", "compute_90",

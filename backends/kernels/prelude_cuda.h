@@ -1,6 +1,5 @@
 /* prelude_cuda.h — what only NVRTC needs before prelude_gpu.h: f16
  * conversions through PTX, which round to nearest even and need no header. */
-#define CK_API_CUDA 1
 static __device__ __forceinline__ float ck_half_to_float(unsigned short h) {
   float f;
   asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));

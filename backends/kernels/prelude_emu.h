@@ -18,7 +18,6 @@
 #include <type_traits>
 #include <utility>
 
-#define CK_API_EMU 1
 #define __global__
 #define __device__
 #define __forceinline__ inline

@@ -2,7 +2,6 @@
  * conversions through clang's _Float16 (the conversion instructions round
  * to nearest even in the default rounding mode). Wavefront size never
  * matters here: no kernel uses warp or subgroup operations. */
-#define CK_API_HIP 1
 static __device__ inline float ck_half_to_float(unsigned short h) {
   return (float)__builtin_bit_cast(_Float16, h);
 }

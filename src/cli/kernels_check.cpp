@@ -149,8 +149,7 @@ int kernels_command(const Args& args) {
   for (const std::string& e : errors)
     std::fprintf(stderr, "the planner refused a variant: %s\n", e.c_str());
 
-  unsigned threads =
-      check.max_threads ? check.max_threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   if (args.has("jobs"))
     threads = static_cast<unsigned>(std::max(1, std::atoi(args.get("jobs", "1").c_str())));
   std::printf("%s: %zu programs from %zu tuning entries, %u thread(s)\n", check.title.c_str(),

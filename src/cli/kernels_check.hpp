@@ -24,7 +24,6 @@ struct CheckTarget {
   std::function<bool(const backend_common::ProgramSpec&, std::string* log,
                      std::vector<gpu::KernelResources>* kernels)>
       compile;
-  unsigned max_threads = 0;  // 0: as many as the machine has
 };
 
 // An OpenCL device as a target: "opencl:N" (the plugin's numbering) or

@@ -108,7 +108,6 @@ class EmuRuntime final : public Runtime {
     scheduler_.started.resize(kMaxThreads);
     scheduler_.prepared.resize(kMaxThreads);
   }
-  const char* api() const override { return "gpuemu"; }
   const std::string& driver_version() const override { return driver_; }
   std::string error_text(int code) const override {
     return code == 2 ? "EMU_OUT_OF_MEMORY" : "EMU_ERROR " + std::to_string(code);
@@ -131,6 +130,8 @@ class EmuRuntime final : public Runtime {
     out->max_grid[2] = 3;
     out->compute_units = 1;
     out->warp_size = 32;
+    out->compute_unit_name = "SMs";
+    out->lane_group_name = "warp";
     return 0;
   }
   int open(int, void** context) override {
