@@ -1,12 +1,12 @@
 // bench.cpp — `chorus bench`: times ops on one device the way
 // ../shared/PERFORMANCE.md asks. The device's copy bandwidth is measured first
 // in the same run, inputs are random (never zeros), each op is warmed up (3
-// runs and 100 ms at least), then runs `reps` times between device events; the median is reported with
-// GB/s (fewest bytes the op must move), GFLOP/s, and the fraction of the
-// measured copy bandwidth. Speed goals are checked here, never in tests.
+// runs and 100 ms at least), then runs `reps` times between device events; the median is reported
+// with GB/s (fewest bytes the op must move), GFLOP/s, and the fraction of the measured copy
+// bandwidth. Speed goals are checked here, never in tests.
 #include <algorithm>
-#include <chrono>
 #include <chorus/chorus.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -33,13 +33,10 @@ struct Bench {
   // Warms up (at least 3 runs and 100 ms: compiles, caches, clocks), then
   // runs f reps times between events; returns sorted ms.
   std::vector<double> time(const std::function<void()>& f) {
-    const auto warm_start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3 || std::chrono::steady_clock::now() - warm_start <
-                                 std::chrono::milliseconds(100);
-         ++i) {
+    const auto warm_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    for (int i = 0; i < 1000 && (i < 3 || std::chrono::steady_clock::now() < warm_until); ++i) {
       f();
       queue.sync();
-      if (i >= 1000) break;
     }
     std::vector<double> ms;
     Event start = device.event(), end = device.event();
@@ -83,7 +80,8 @@ Buffer random_buffer(Device& device, Queue& queue, int64_t count, float lo, floa
       state = state * 6364136223846793005ull + 1442695040888963407ull;
       chunk[i] = lo + (hi - lo) * static_cast<float>((state >> 40) * (1.0 / 16777216.0));
     }
-    queue.write<float>(buffer, std::span<const float>(chunk.data(), n), static_cast<uint64_t>(done) * 4);
+    queue.write<float>(buffer, std::span<const float>(chunk.data(), n),
+                       static_cast<uint64_t>(done) * 4);
     done += n;
   }
   return buffer;
@@ -126,26 +124,31 @@ int bench(const Args& args) {
   const int64_t total_floats = static_cast<int64_t>(mb * 1048576.0 / 4.0);
   const int64_t row = 4096;
 
-  std::fprintf(stderr, "bench on %s (%s), working set %.0f MB, %d reps\n", info.name, info.description, mb, reps);
+  std::fprintf(stderr, "bench on %s (%s), working set %.0f MB, %d reps\n", info.name,
+               info.description, mb, reps);
 
   // The copy bandwidth that every memory-bound result is compared with.
   const int64_t half = std::max<int64_t>(total_floats / 2, 1);
   Buffer src = random_buffer(device, queue, half, -1, 1, 1);
   Buffer dst = device.buffer(static_cast<uint64_t>(half) * 4);
-  const Result copy_bw = b.measure("buffer_copy", std::to_string(half * 4) + " B", 2.0 * half * 4, 0,
-                                   [&] { queue.copy(src, dst, static_cast<uint64_t>(half) * 4); });
+  const Result copy_bw =
+      b.measure("buffer_copy", std::to_string(half * 4) + " B", 2.0 * half * 4, 0,
+                [&] { queue.copy(src, dst, static_cast<uint64_t>(half) * 4); });
   const double copy_gbs = copy_bw.bytes / (copy_bw.median_ms * 1e6);
   results.push_back(copy_bw);
 
   if (wanted(filter, "copy")) {
     Tensor s(src, CHORUS_DTYPE_F32, {half}), d(dst, CHORUS_DTYPE_F32, {half});
-    results.push_back(b.measure("copy", shape_text({half}), 2.0 * half * 4, 0, [&] { ops::copy(queue, s, d); }));
+    results.push_back(
+        b.measure("copy", shape_text({half}), 2.0 * half * 4, 0, [&] { ops::copy(queue, s, d); }));
   }
   if (wanted(filter, "add") || wanted(filter, "exp")) {
     const int64_t n = std::max<int64_t>(total_floats / 3, 1);
-    Buffer ab = random_buffer(device, queue, n, -1, 1, 2), bb = random_buffer(device, queue, n, -1, 1, 3);
+    Buffer ab = random_buffer(device, queue, n, -1, 1, 2),
+           bb = random_buffer(device, queue, n, -1, 1, 3);
     Buffer ob = device.buffer(static_cast<uint64_t>(n) * 4);
-    Tensor a(ab, CHORUS_DTYPE_F32, {n}), bt(bb, CHORUS_DTYPE_F32, {n}), o(ob, CHORUS_DTYPE_F32, {n});
+    Tensor a(ab, CHORUS_DTYPE_F32, {n}), bt(bb, CHORUS_DTYPE_F32, {n}),
+        o(ob, CHORUS_DTYPE_F32, {n});
     if (wanted(filter, "add"))
       results.push_back(b.measure("add", shape_text({n}), 3.0 * n * 4, static_cast<double>(n),
                                   [&] { ops::add(queue, a, bt, o); }));
@@ -159,7 +162,8 @@ int bench(const Args& args) {
   if (wanted(filter, "sum")) {
     Buffer out = device.buffer(4);
     Tensor whole(src, CHORUS_DTYPE_F32, {half}), scalar(out, CHORUS_DTYPE_F32, {1});
-    results.push_back(b.measure("sum", shape_text({half}), half * 4.0 + 4, static_cast<double>(half),
+    results.push_back(b.measure("sum", shape_text({half}), half * 4.0 + 4,
+                                static_cast<double>(half),
                                 [&] { ops::reduce(queue, CHORUS_REDUCE_SUM, whole, 1, scalar); }));
   }
   if (wanted(filter, "softmax"))
@@ -176,9 +180,11 @@ int bench(const Args& args) {
                                 [&] { ops::rms_norm(queue, x, &gamma, 1e-5, y); }));
   if (wanted(filter, "gemm")) {
     const int64_t n = gemm_n;
-    Buffer ab = random_buffer(device, queue, n * n, -1, 1, 6), bb = random_buffer(device, queue, n * n, -1, 1, 7);
+    Buffer ab = random_buffer(device, queue, n * n, -1, 1, 6),
+           bb = random_buffer(device, queue, n * n, -1, 1, 7);
     Buffer cb = device.buffer(static_cast<uint64_t>(n * n) * 4);
-    Tensor a(ab, CHORUS_DTYPE_F32, {n, n}), bt(bb, CHORUS_DTYPE_F32, {n, n}), c(cb, CHORUS_DTYPE_F32, {n, n});
+    Tensor a(ab, CHORUS_DTYPE_F32, {n, n}), bt(bb, CHORUS_DTYPE_F32, {n, n}),
+        c(cb, CHORUS_DTYPE_F32, {n, n});
     results.push_back(b.measure("gemm", shape_text({n, n, n}), 3.0 * n * n * 4, 2.0 * n * n * n,
                                 [&] { ops::gemm(queue, a, bt, c); }));
   }
@@ -213,8 +219,9 @@ int bench(const Args& args) {
   for (const auto& r : results) {
     const double gbs = r.bytes / (r.median_ms * 1e6);
     const double gflops = r.flops / (r.median_ms * 1e6);
-    std::printf("| %s | %s | %s | %.3f | %.3f | %.2f | %.2f | %.0f%% |\n", r.op.c_str(), r.dtype.c_str(),
-                r.shape.c_str(), r.median_ms, r.min_ms, gbs, gflops, 100.0 * gbs / copy_gbs);
+    std::printf("| %s | %s | %s | %.3f | %.3f | %.2f | %.2f | %.0f%% |\n", r.op.c_str(),
+                r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, gbs, gflops,
+                100.0 * gbs / copy_gbs);
   }
   if (args.has("json")) {
     const std::string path = args.get("json", "");
@@ -223,21 +230,23 @@ int bench(const Args& args) {
       std::fprintf(stderr, "chorus bench: cannot write %s\n", path.c_str());
       return 2;
     }
-    std::fprintf(f, "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
-                    "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
-                    "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n  \"results\": [\n",
-                 info.name, info.description, info.driver_version, info.compiler_version,
-                 chorus_version_string(), reps, copy_gbs, host_us);
+    std::fprintf(
+        f,
+        "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
+        "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
+        "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n  \"results\": [\n",
+        info.name, info.description, info.driver_version, info.compiler_version,
+        chorus_version_string(), reps, copy_gbs, host_us);
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       const double gbs = r.bytes / (r.median_ms * 1e6);
-      std::fprintf(f,
-                   "    {\"op\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"median_ms\": %.6f, "
-                   "\"min_ms\": %.6f, \"bytes\": %.0f, \"flops\": %.0f, \"gbs\": %.4f, \"gflops\": %.4f, "
-                   "\"fraction_of_copy_bandwidth\": %.4f}%s\n",
-                   r.op.c_str(), r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, r.bytes,
-                   r.flops, gbs, r.flops / (r.median_ms * 1e6), gbs / copy_gbs,
-                   i + 1 < results.size() ? "," : "");
+      std::fprintf(
+          f,
+          "    {\"op\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"median_ms\": %.6f, "
+          "\"min_ms\": %.6f, \"bytes\": %.0f, \"flops\": %.0f, \"gbs\": %.4f, \"gflops\": %.4f, "
+          "\"fraction_of_copy_bandwidth\": %.4f}%s\n",
+          r.op.c_str(), r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, r.bytes, r.flops,
+          gbs, r.flops / (r.median_ms * 1e6), gbs / copy_gbs, i + 1 < results.size() ? "," : "");
     }
     std::fprintf(f, "  ]\n}\n");
     std::fclose(f);

@@ -63,13 +63,14 @@ std::string library_folder() {
   return {};
 }
 
-std::vector<std::string> split_path_list(const char* list) {
+// The non-empty items of a list separated by any of `separators`.
+std::vector<std::string> split_list(const char* list, const char* separators) {
   std::vector<std::string> out;
   if (!list) return out;
-  std::string s(list);
+  const std::string s(list);
   size_t start = 0;
   while (start <= s.size()) {
-    size_t end = s.find(':', start);
+    size_t end = s.find_first_of(separators, start);
     if (end == std::string::npos) end = s.size();
     if (end > start) out.push_back(s.substr(start, end - start));
     start = end + 1;
@@ -171,18 +172,8 @@ bool plugin_name_from_file(const fs::path& file, std::string* name) {
 // CHORUS_DISABLE_PLUGINS=opencl,hip: plugins not to load (their vendor
 // libraries then never enter the process).
 bool disabled(const std::string& name) {
-  const char* list = std::getenv("CHORUS_DISABLE_PLUGINS");
-  if (!list) return false;
-  std::string item;
-  for (const char* c = list;; ++c) {
-    if (*c == ',' || *c == ':' || *c == ' ' || *c == '\0') {
-      if (item == name) return true;
-      item.clear();
-      if (*c == '\0') return false;
-    } else {
-      item += *c;
-    }
-  }
+  const auto names = split_list(std::getenv("CHORUS_DISABLE_PLUGINS"), ", :");
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 void scan_folder(chorus_context_t* ctx, const std::string& folder) {
@@ -247,10 +238,10 @@ CHORUS_API chorus_status chorus_context_create(const chorus_context_desc* desc,
   const std::string own = library_folder();
   scan_folder(ctx.get(), own);
   if (!own.empty()) scan_folder(ctx.get(), own + "/chorus");
-  for (const auto& folder : split_path_list(std::getenv("CHORUS_PLUGIN_PATH")))
+  for (const auto& folder : split_list(std::getenv("CHORUS_PLUGIN_PATH"), ":"))
     scan_folder(ctx.get(), folder);
   if (desc)
-    for (const auto& folder : split_path_list(desc->plugin_path)) scan_folder(ctx.get(), folder);
+    for (const auto& folder : split_list(desc->plugin_path, ":")) scan_folder(ctx.get(), folder);
 
   for (size_t p = 0; p < ctx->plugins.size(); ++p)
     for (uint32_t d = 0; d < ctx->plugins[p]->devices.size(); ++d) ctx->devices.push_back({p, d});
