@@ -556,8 +556,6 @@ chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst
 chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes,
                           const void* pattern, uint32_t pattern_size) {
   if (bytes == 0) return CHORUS_OK;
-  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "pattern_size must be 1, 2, 4 or 8");
   auto* q = static_cast<Queue*>(queue);
   const Plan plan =
       backend_common::plan_buffer_fill(q->device->traits, offset, bytes, pattern, pattern_size);

@@ -124,7 +124,8 @@ typedef struct chorus_backend_vtable {
   uint32_t (*queue_numerics)(void* queue); /* what its ops actually use */
 
   /* Host copies block until done; device copies and fills are enqueued.
-   * Offsets and sizes are in bytes and already bounds-checked. */
+   * Offsets and sizes are in bytes and already bounds-checked; a fill's
+   * pattern_size is 1, 2, 4 or 8 and divides its offset and size. */
   chorus_status (*buffer_write)(void* queue, void* dst, uint64_t offset, const void* src,
                                 uint64_t bytes);
   chorus_status (*buffer_read)(void* queue, void* src, uint64_t offset, void* dst,
