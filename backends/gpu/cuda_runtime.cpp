@@ -32,6 +32,7 @@ enum : int {
 };
 constexpr CUresult kOutOfMemory = 2;  // CUDA_ERROR_OUT_OF_MEMORY
 constexpr CUresult kNoDevice = 100;   // CUDA_ERROR_NO_DEVICE
+constexpr CUresult kStubLibrary = 34; // CUDA_ERROR_STUB_LIBRARY
 
 struct Fns {
   CUresult (*cuInit)(unsigned);
@@ -236,8 +237,11 @@ std::unique_ptr<Runtime> load_cuda_runtime(std::string* why) {
   if (const CUresult e = f.cuInit(0)) {
     const char* name = nullptr;
     f.cuGetErrorName(e, &name);
-    *why = std::string("cuInit failed: ") + (name ? name : std::to_string(e)) +
-           (e == kNoDevice ? " (no CUDA-capable device)" : "");
+    *why = std::string("cuInit failed: ") + (name ? name : "CUDA error " + std::to_string(e)) +
+           (e == kNoDevice       ? " (no CUDA-capable device)"
+            : e == kStubLibrary ? " (the libcuda.so.1 found is the CUDA toolkit's stub, not a "
+                                  "driver: is a stubs folder on LD_LIBRARY_PATH?)"
+                                : "");
     return nullptr;
   }
   int version = 0;
