@@ -11,6 +11,10 @@ prints a Markdown table. Run it right after `chorus bench` in the same
 session, so both are measured on the same GPU state:
 
     python3 bench/torch_peers.py --mb 256 --gemm 4096,8192 --json torch.json
+
+--device cpu runs the same ops on the CPU, timed with the host clock, so the
+script can be checked on a machine without a GPU (its numbers are no peer
+of a GPU run).
 """
 import argparse
 import json
@@ -19,32 +23,48 @@ import time
 import torch
 
 
-def timed(fn, reps):
-    for _ in range(3):
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(dev, fn, reps):
+    """Median and minimum ms of reps runs, after a warm-up like chorus
+    bench's (at least 3 runs and 100 ms)."""
+    warm_until = time.perf_counter() + 0.1
+    i = 0
+    while i < 3 or (time.perf_counter() < warm_until and i < 1000):
         fn()
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        sync(dev)
+        i += 1
     ms = []
+    if dev.type == "cuda":
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     for _ in range(reps):
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        ms.append(start.elapsed_time(end))
+        if dev.type == "cuda":
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            ms.append(start.elapsed_time(end))
+        else:
+            t0 = time.perf_counter()
+            fn()
+            ms.append((time.perf_counter() - t0) * 1e3)
     ms.sort()
     return ms[len(ms) // 2], ms[0]
 
 
-def host_us(fn, count=1000, rounds=5):
+def host_us(dev, fn, count=1000, rounds=5):
     fn()
-    torch.cuda.synchronize()
+    sync(dev)
     per = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(count):
             fn()
         t1 = time.perf_counter()
-        torch.cuda.synchronize()
+        sync(dev)
         per.append((t1 - t0) / count * 1e6)
     per.sort()
     return per[len(per) // 2]
@@ -56,10 +76,13 @@ def main():
     p.add_argument("--gemm", default="4096,8192")
     p.add_argument("--reps", type=int, default=11)
     p.add_argument("--json")
+    p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     a = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    dev = torch.device("cuda")
+    dev = torch.device(a.device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("torch_peers.py: PyTorch sees no CUDA device")
     total = int(a.mb * 1048576 / 4)
     half = max(total // 2, 1)
     row = 4096
@@ -67,7 +90,7 @@ def main():
     results = []
 
     def add(op, shape, nbytes, flops, fn):
-        med, mn = timed(fn, a.reps)
+        med, mn = timed(dev, fn, a.reps)
         results.append(dict(op=op, dtype="f32", shape=shape, median_ms=med, min_ms=mn,
                             bytes=nbytes, flops=flops))
 
@@ -80,7 +103,7 @@ def main():
     add("add", str(n), 3.0 * n * 4, n, lambda: torch.add(x3, y3, out=o3))
     add("exp", str(n), 2.0 * n * 4, n, lambda: torch.exp(x3, out=o3))
     one = torch.empty((), device=dev)
-    add("sum", str(half), half * 4.0 + 4, half, lambda: torch.sum(src, out=one))
+    add("sum", str(half), half * 4.0 + 4, half, lambda: torch.sum(src, dim=0, out=one))
     rows = max(half // row, 1)
     x = src[: rows * row].view(rows, row)
     gamma = torch.rand(row, device=dev, generator=g) + 0.5
@@ -101,15 +124,16 @@ def main():
             lambda: torch.matmul(ga, gb, out=gc))
         del ga, gb, gc
     tiny = torch.zeros(1, device=dev)
-    op_us = host_us(lambda: torch.add(tiny, tiny, out=tiny))
+    op_us = host_us(dev, lambda: torch.add(tiny, tiny, out=tiny))
     # torch.cuda._sleep(0) is one launch of a kernel that does nothing.
-    launch_us = host_us(lambda: torch.cuda._sleep(0))
+    launch_us = host_us(dev, lambda: torch.cuda._sleep(0)) if dev.type == "cuda" else None
 
-    props = torch.cuda.get_device_properties(dev)
-    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuBLAS via torch.matmul (TF32 off), "
-          f"{props.name}")
+    name = torch.cuda.get_device_properties(dev).name if dev.type == "cuda" else "CPU"
+    gemm_by = "cuBLAS via torch.matmul (TF32 off)" if dev.type == "cuda" else "torch.matmul on the CPU"
+    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {gemm_by}, {name}")
     print(f"copy bandwidth measured in this run: {copy_gbs:.2f} GB/s")
-    print(f"host time to submit one op (1-element add): {op_us:.2f} us; bare kernel launch: {launch_us:.2f} us\n")
+    launch = f"{launch_us:.2f} us" if launch_us is not None else "n/a"
+    print(f"host time to submit one op (1-element add): {op_us:.2f} us; bare kernel launch (torch.cuda._sleep(0)): {launch}\n")
     print("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for r in results:
@@ -121,7 +145,7 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(peer="torch", torch=torch.__version__, cuda=torch.version.cuda,
-                           device=props.name, copy_bandwidth_gbs=copy_gbs, host_us_per_op=op_us,
+                           device=name, copy_bandwidth_gbs=copy_gbs, host_us_per_op=op_us,
                            bare_launch_us=launch_us, results=results), f, indent=1)
 
 
