@@ -1,31 +1,131 @@
 #!/usr/bin/env bash
-# gpu-check.sh — everything that needs an NVIDIA GPU, in one run, for a
-# machine that has one (and cmake, g++, the CUDA driver and toolkit, and
-# PyTorch): builds chorus, lists the devices, runs the conformance suite on
-# cuda:0 (tier full), `chorus bench` on cuda:0 and on the same GPU through
-# OpenCL when NVIDIA's OpenCL driver is there, and the PyTorch/cuBLAS peers,
-# all writing into OUT (default build/gpu-check). docs/perf/h100.md is
-# written from these files.
+# gpu-check.sh — everything that needs an NVIDIA GPU, as one command that
+# fits one call of a lent GPU machine (10 minutes a command; what comes back
+# is at most 8 files of $OUT). On that machine it
+#   1. lists the devices and the machine (nvidia-smi, nvcc);
+#   2. times a bare kernel launch (chorus-launch-peer, the peer of the host
+#      time of one chorus op);
+#   3. runs `chorus bench` on cuda:0 (memory-bound ops at 256 MB, SGEMM at
+#      4096³, host µs per op), then SGEMM at 8192³;
+#   4. runs bench/torch_peers.py: the same ops through PyTorch eager and
+#      SGEMM through cuBLAS, TF32 off, in the same session;
+#   5. runs `chorus bench` on the same GPU through NVIDIA's OpenCL driver,
+#      when the machine has it;
+#   6. runs the conformance suite on cuda:0 (tier full), with what is left
+#      of the time budget.
+# Each step has its own time limit, so one that hangs costs its limit, not
+# the call. Output: $OUT/run.log (everything printed) plus the JSON files
+# that scripts/perf_report.py turns into docs/perf/<gpu>.md.
+#
+# Prepare here, on the development machine, a Release build to carry
+# (about 15 MB; it is used when it runs there, else the script builds):
+#     scripts/gpu-check.sh --prepare
+# then, on the GPU machine (carry build-gpu):
+#     OUT=/some/dir scripts/gpu-check.sh
+# DEVICE (default cuda:0) and TIER (default full) choose the device and the
+# conformance tier; BUDGET_S (default 540) is the time the whole run may take.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out="${OUT:-build/gpu-check}"
-mkdir -p "$out"
-{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nvcc --version | tail -2; } \
-  > "$out/machine.txt" 2>&1
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCHORUS_BUILD_TESTS=OFF > "$out/configure.log" 2>&1
-cmake --build build-gpu -j "$(nproc)" --target chorus_cli chorus-cuda chorus-opencl > "$out/build.log" 2>&1 \
-  || { tail -40 "$out/build.log"; exit 1; }
-export CHORUS_CACHE_DIR="$PWD/build-gpu/kernel-cache"
-build-gpu/bin/chorus devices | tee "$out/devices.txt"
-build-gpu/bin/chorus conformance --device cuda:0 --tier "${TIER:-full}" \
-  --json "$out/conformance-cuda.json" --markdown "$out/conformance-cuda.md" | tail -25
-build-gpu/bin/chorus bench --device cuda:0 --mb 256 --gemm 4096 --reps 11 --json "$out/bench-cuda-4096.json" \
-  | tee "$out/bench-cuda.md"
-build-gpu/bin/chorus bench --device cuda:0 --mb 256 --op gemm,overhead --gemm 8192 --reps 5 \
-  --json "$out/bench-cuda-8192.json" | tee -a "$out/bench-cuda.md"
-if build-gpu/bin/chorus devices | grep -q "opencl:.*NVIDIA"; then
-  dev=$(build-gpu/bin/chorus devices | grep -o "opencl:[0-9]*" | head -1)
-  build-gpu/bin/chorus bench --device "$dev" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-opencl.json" \
-    | tee "$out/bench-opencl.md"
+build=build-gpu
+
+configure_and_build() {
+  local extra=()
+  # NVIDIA's CUDA images keep the OpenCL headers with the toolkit.
+  [ -f /usr/local/cuda/include/CL/cl.h ] && extra+=(-DCHORUS_OPENCL_INCLUDE_DIR=/usr/local/cuda/include)
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCHORUS_BUILD_TESTS=OFF \
+    -DCHORUS_BUILD_EXAMPLES=OFF -DCHORUS_BACKEND_KOKKOS=OFF -DCHORUS_BACKEND_HIP=OFF \
+    -DCHORUS_WARNINGS_AS_ERRORS=OFF "${extra[@]}" &&
+    cmake --build "$build" -j "$(nproc)" --target chorus_cli chorus-cuda chorus-opencl chorus-launch-peer
+}
+
+if [ "${1:-}" = "--prepare" ]; then
+  configure_and_build || exit 1
+  # The OpenCL ICD loader, for a GPU machine that has NVIDIA's OpenCL
+  # driver but no loader.
+  mkdir -p "$build/ocl"
+  for lib in /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 /usr/lib64/libOpenCL.so.1; do
+    [ -e "$lib" ] && cp -L "$lib" "$build/ocl/" && break
+  done
+  du -sh "$build/bin" "$build/lib" "$build/ocl"
+  exit 0
 fi
-python3 bench/torch_peers.py --mb 256 --gemm 4096,8192 --json "$out/torch.json" | tee "$out/torch.md"
+
+out="${OUT:-build/gpu-check}"
+dev="${DEVICE:-cuda:0}"
+tier="${TIER:-full}"
+budget="${BUDGET_S:-540}"
+mkdir -p "$out"
+exec > >(tee -a "$out/run.log") 2>&1
+started=$SECONDS
+step() { echo; echo "== $* (at ${SECONDS}s)"; }
+# limit SECONDS COMMAND...: runs COMMAND for at most SECONDS, never past
+# the budget; says so when it had to stop it.
+limit() {
+  local s=$1 left=$((budget - (SECONDS - started)))
+  shift
+  [ "$s" -gt "$left" ] && s=$left
+  if [ "$s" -lt 10 ]; then
+    echo "** skipped (time budget spent): $*"
+    return 124
+  fi
+  timeout --signal=INT --kill-after=15 "$s" "$@"
+  local rc=$?
+  [ $rc -eq 124 ] && echo "** stopped after ${s}s: $*"
+  return $rc
+}
+
+step machine
+date -u
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
+nvcc --version 2>&1 | tail -2
+git log -1 --format='chorus commit %H %s' 2>/dev/null
+
+step build
+if ! "$build/bin/chorus" version > /dev/null 2>&1; then
+  echo "no carried build that runs here: building"
+  limit 300 configure_and_build > "$build.log" 2>&1 || { tail -40 "$build.log"; exit 1; }
+fi
+chorus="$build/bin/chorus"
+"$chorus" version
+export CHORUS_CACHE_DIR="$PWD/$build/kernel-cache"
+
+# NVIDIA's OpenCL driver, if the machine has one: the ICD loader finds it
+# through an .icd file of our own (nothing is written outside the tree).
+icd=$(ls /usr/local/nvidia/lib64/libnvidia-opencl.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so.1 \
+  /usr/lib64/libnvidia-opencl.so.1 2>/dev/null | head -1)
+if [ -n "$icd" ]; then
+  mkdir -p "$build/icd" && echo "$icd" > "$build/icd/nvidia.icd"
+  export OCL_ICD_VENDORS="$PWD/$build/icd"
+  ldconfig -p | grep -q libOpenCL.so.1 || export LD_LIBRARY_PATH="$PWD/$build/ocl:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+step devices
+limit 60 "$chorus" devices
+
+step bare launch
+limit 60 "$build/bin/chorus-launch-peer" "${dev%%:*}" --device "${dev##*:}" --json "$out/launch.json"
+
+step "chorus bench on $dev"
+limit 120 "$chorus" bench --device "$dev" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-cuda-4096.json"
+limit 90 "$chorus" bench --device "$dev" --mb 256 --op gemm,overhead --gemm 8192 --reps 5 \
+  --json "$out/bench-cuda-8192.json"
+
+step "PyTorch and cuBLAS peers"
+PYTHONUNBUFFERED=1 limit 120 python3 bench/torch_peers.py --mb 256 --gemm 4096,8192 --json "$out/torch.json"
+
+step "chorus bench through OpenCL on the same GPU"
+ocl=$("$chorus" devices 2>/dev/null | grep -E '^ +opencl:[0-9]+ .*NVIDIA' | grep -o 'opencl:[0-9]*' | head -1)
+if [ -n "$ocl" ]; then
+  limit 120 "$chorus" bench --device "$ocl" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-opencl.json"
+else
+  echo "no NVIDIA OpenCL device here (driver library: ${icd:-none found})"
+fi
+
+step "conformance on $dev, tier $tier"
+limit 100000 "$chorus" conformance --device "$dev" --tier "$tier" --json "$out/conformance.json" \
+  --markdown "$build/conformance.md" | tail -40
+conformance_rc=${PIPESTATUS[0]}
+
+step "done in $((SECONDS - started))s; conformance exit $conformance_rc"
+ls -l "$out"
+exit "$conformance_rc"

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "detail.hpp"  // json_escape
 
 namespace chorus::cli {
 namespace {
@@ -230,12 +231,14 @@ int bench(const Args& args) {
       std::fprintf(stderr, "chorus bench: cannot write %s\n", path.c_str());
       return 2;
     }
+    using conformance::detail::json_escape;
     std::fprintf(
         f,
         "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
         "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
         "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n  \"results\": [\n",
-        info.name, info.description, info.driver_version, info.compiler_version,
+        json_escape(info.name).c_str(), json_escape(info.description).c_str(),
+        json_escape(info.driver_version).c_str(), json_escape(info.compiler_version).c_str(),
         chorus_version_string(), reps, copy_gbs, host_us);
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
