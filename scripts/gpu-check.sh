@@ -18,23 +18,26 @@
 # that scripts/perf_report.py turns into docs/perf/<gpu>.md.
 #
 # Prepare here, on the development machine, a Release build to carry
-# (about 15 MB; it is used when it runs there, else the script builds):
+# (about 10 MB; it is used when it runs there, else the script builds):
 #     scripts/gpu-check.sh --prepare
 # then, on the GPU machine (carry build-gpu):
 #     OUT=/some/dir scripts/gpu-check.sh
 # DEVICE (default cuda:0) and TIER (default full) choose the device and the
-# conformance tier; BUDGET_S (default 540) is the time the whole run may take.
+# conformance tier; BUDGET_S (default 420) is the time the whole run may take;
+# PYTHON and TORCH_DEVICE (cuda, or cpu for a dry run) run the PyTorch peers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=build-gpu
 
+# configure_and_build: a Release build of what the run needs, in $build,
+# with run paths relative to the binaries so the folder can travel.
 configure_and_build() {
   local extra=()
   # NVIDIA's CUDA images keep the OpenCL headers with the toolkit.
   [ -f /usr/local/cuda/include/CL/cl.h ] && extra+=(-DCHORUS_OPENCL_INCLUDE_DIR=/usr/local/cuda/include)
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCHORUS_BUILD_TESTS=OFF \
     -DCHORUS_BUILD_EXAMPLES=OFF -DCHORUS_BACKEND_KOKKOS=OFF -DCHORUS_BACKEND_HIP=OFF \
-    -DCHORUS_WARNINGS_AS_ERRORS=OFF "${extra[@]}" &&
+    -DCHORUS_WARNINGS_AS_ERRORS=OFF -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "${extra[@]}" &&
     cmake --build "$build" -j "$(nproc)" --target chorus_cli chorus-cuda chorus-opencl chorus-launch-peer
 }
 
@@ -53,7 +56,7 @@ fi
 out="${OUT:-build/gpu-check}"
 dev="${DEVICE:-cuda:0}"
 tier="${TIER:-full}"
-budget="${BUDGET_S:-540}"
+budget="${BUDGET_S:-420}"
 mkdir -p "$out"
 exec > >(tee -a "$out/run.log") 2>&1
 started=$SECONDS
@@ -82,7 +85,8 @@ git log -1 --format='chorus commit %H %s' 2>/dev/null
 
 step build
 if ! "$build/bin/chorus" version > /dev/null 2>&1; then
-  echo "no carried build that runs here: building"
+  echo "no carried build that runs here: building in build-gpu-here"
+  build=build-gpu-here
   limit 300 configure_and_build > "$build.log" 2>&1 || { tail -40 "$build.log"; exit 1; }
 fi
 chorus="$build/bin/chorus"
@@ -111,7 +115,7 @@ limit 90 "$chorus" bench --device "$dev" --mb 256 --op gemm,overhead --gemm 8192
   --json "$out/bench-cuda-8192.json"
 
 step "PyTorch and cuBLAS peers"
-PYTHONUNBUFFERED=1 limit 120 python3 bench/torch_peers.py --mb 256 --gemm 4096,8192 --json "$out/torch.json"
+PYTHONUNBUFFERED=1 limit 120 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --json "$out/torch.json"
 
 step "chorus bench through OpenCL on the same GPU"
 ocl=$("$chorus" devices 2>/dev/null | grep -E '^ +opencl:[0-9]+ .*NVIDIA' | grep -o 'opencl:[0-9]*' | head -1)
