@@ -7,12 +7,11 @@
 #      time of one chorus op);
 #   3. runs `chorus bench` on cuda:0 (memory-bound ops at 256 MB, SGEMM at
 #      4096³, host µs per op), then SGEMM at 8192³;
-#   4. runs bench/torch_peers.py: the same ops through PyTorch eager and
+#   4. runs the conformance suite on cuda:0 (tier full);
+#   5. runs bench/torch_peers.py: the same ops through PyTorch eager and
 #      SGEMM through cuBLAS, TF32 off, in the same session;
-#   5. runs `chorus bench` on the same GPU through NVIDIA's OpenCL driver,
-#      when the machine has it;
-#   6. runs the conformance suite on cuda:0 (tier full), with what is left
-#      of the time budget.
+#   6. runs `chorus bench` on the same GPU through NVIDIA's OpenCL driver,
+#      when the machine has it, with what is left of the time budget.
 # Each step has its own time limit, so one that hangs costs its limit, not
 # the call. Output: $OUT/run.log (everything printed) plus the JSON files
 # that scripts/perf_report.py turns into docs/perf/<gpu>.md.
@@ -23,7 +22,7 @@
 # then, on the GPU machine (carry build-gpu):
 #     OUT=/some/dir scripts/gpu-check.sh
 # DEVICE (default cuda:0) and TIER (default full) choose the device and the
-# conformance tier; BUDGET_S (default 420) is the time the whole run may take;
+# conformance tier; BUDGET_S (default 450) is the time the whole run may take;
 # PYTHON and TORCH_DEVICE (cuda, or cpu for a dry run) run the PyTorch peers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -56,9 +55,8 @@ fi
 out="${OUT:-build/gpu-check}"
 dev="${DEVICE:-cuda:0}"
 tier="${TIER:-full}"
-budget="${BUDGET_S:-420}"
+budget="${BUDGET_S:-450}"
 mkdir -p "$out"
-exec > >(tee -a "$out/run.log") 2>&1
 started=$SECONDS
 step() { echo; echo "== $* (at ${SECONDS}s)"; }
 # limit SECONDS COMMAND...: runs COMMAND for at most SECONDS, never past
@@ -77,6 +75,7 @@ limit() {
   return $rc
 }
 
+run() {
 step machine
 date -u
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
@@ -87,7 +86,7 @@ step build
 if ! "$build/bin/chorus" version > /dev/null 2>&1; then
   echo "no carried build that runs here: building in build-gpu-here"
   build=build-gpu-here
-  limit 300 configure_and_build > "$build.log" 2>&1 || { tail -40 "$build.log"; exit 1; }
+  limit 300 configure_and_build > "$build.log" 2>&1 || { tail -40 "$build.log"; return 1; }
 fi
 chorus="$build/bin/chorus"
 "$chorus" version
@@ -114,6 +113,11 @@ limit 120 "$chorus" bench --device "$dev" --mb 256 --gemm 4096 --reps 11 --json 
 limit 90 "$chorus" bench --device "$dev" --mb 256 --op gemm,overhead --gemm 8192 --reps 5 \
   --json "$out/bench-cuda-8192.json"
 
+step "conformance on $dev, tier $tier"
+limit 240 "$chorus" conformance --device "$dev" --tier "$tier" --json "$out/conformance.json" \
+  --markdown "$build/conformance.md" | tail -40
+conformance_rc=${PIPESTATUS[0]}
+
 step "PyTorch and cuBLAS peers"
 PYTHONUNBUFFERED=1 limit 120 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --json "$out/torch.json"
 
@@ -125,11 +129,12 @@ else
   echo "no NVIDIA OpenCL device here (driver library: ${icd:-none found})"
 fi
 
-step "conformance on $dev, tier $tier"
-limit 100000 "$chorus" conformance --device "$dev" --tier "$tier" --json "$out/conformance.json" \
-  --markdown "$build/conformance.md" | tail -40
-conformance_rc=${PIPESTATUS[0]}
-
 step "done in $((SECONDS - started))s; conformance exit $conformance_rc"
 ls -l "$out"
-exit "$conformance_rc"
+return "$conformance_rc"
+}
+
+# Everything printed goes to run.log as well; the exit status is the
+# conformance run's.
+run 2>&1 | tee -a "$out/run.log"
+exit "${PIPESTATUS[0]}"
