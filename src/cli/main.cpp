@@ -1,9 +1,11 @@
 // main.cpp — the `chorus` command: list devices, run the conformance suite,
 // benchmark ops, manage the kernel cache. Every subcommand works on any
 // backend the registry finds; none has a backend-specific branch.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chorus/chorus.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -81,6 +83,21 @@ conformance::Tier parse_tier(const std::string& s, bool* ok) {
   return conformance::Tier::ci;
 }
 
+// SIGINT or SIGTERM during `chorus conformance`: the case under way
+// finishes, the rest are reported as skipped, and the report and files are
+// still written. The handler is one-shot: a second signal ends the process.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int signal_number) { g_stop_signal = signal_number; }
+
+void catch_stop_signals() {
+  struct sigaction action = {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 int conformance_command(const Args& args) {
   bool ok = true;
   conformance::Options options;
@@ -103,7 +120,10 @@ int conformance_command(const Args& args) {
   const bool tty = isatty(fileno(stderr));
   int failures = 0;
   std::vector<conformance::Report> reports;
+  catch_stop_signals();
+  options.stop = [] { return g_stop_signal != 0; };
   for (const auto& device : targets) {
+    if (g_stop_signal) break;
     options.device = device;
     size_t last_percent = 101;
     options.progress = [&](size_t done, size_t total, const conformance::CaseResult& r) {
@@ -128,6 +148,11 @@ int conformance_command(const Args& args) {
       reports.push_back(std::move(report));
       continue;
     }
+    if (report.interrupted)
+      std::fprintf(stderr,
+                   "chorus conformance: %s: stopped by signal %d; the cases not reached are "
+                   "reported as skipped\n",
+                   device.c_str(), static_cast<int>(g_stop_signal));
     std::string text = conformance::matrix_text(report);  // ends with the coverage line
     if (const std::string stats = conformance::kernel_stats_line(report); !stats.empty())
       text += stats + "\n";
@@ -160,6 +185,7 @@ int conformance_command(const Args& args) {
     std::fprintf(stderr, "chorus conformance: no usable device\n");
     return 1;
   }
+  if (g_stop_signal) return 128 + g_stop_signal;  // the shell's code for "ended by a signal"
   return failures ? 1 : 0;
 }
 
@@ -187,7 +213,9 @@ void usage(FILE* out) {
                "  devices                         every plugin (usable or not, with the reason) and device\n"
                "  conformance [--device D|all] [--op OP[,OP]] [--tier smoke|ci|full]\n"
                "              [--json FILE] [--markdown FILE] [--isolate]\n"
-               "                                  run the conformance suite against the reference\n"
+               "                                  run the conformance suite against the reference;\n"
+               "                                  on SIGINT/SIGTERM the cases not yet run are\n"
+               "                                  reported as skipped and the files still written\n"
                "  bench [--device D] [--op OP[,OP]] [--mb N] [--gemm N] [--reps N] [--json FILE]\n"
                "                                  time ops; report GB/s, GFLOP/s and the fraction\n"
                "                                  of the copy bandwidth measured in the same run\n"

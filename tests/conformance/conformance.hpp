@@ -47,6 +47,10 @@ struct Options {
   // survives fork() (reference, CPU plugins); see runner.cpp.
   bool isolate = false;
   std::function<void(size_t done, size_t total, const CaseResult&)> progress;  // may be empty
+  // May be empty. Asked before each case; once it says true, no further
+  // case runs: the rest are reported as skipped and Report::interrupted is
+  // set (the CLI's answer to SIGINT/SIGTERM: a report of what did run).
+  std::function<bool()> stop;
 };
 
 struct Summary {
@@ -60,6 +64,7 @@ struct Report {
   Summary summary;
   std::string error;  // non-empty when the device (or the oracle) could not be opened
   chorus_status error_status = CHORUS_OK;  // the status behind error
+  bool interrupted = false;  // Options::stop ended the run: skipped cases were never run
   // chorus_device_kernel_stats of the device under test at the end of the
   // run. The C API gives zeros for a backend without run-time compilation, so
   // all zeros means "nothing to report": has_kernel_stats stays false and

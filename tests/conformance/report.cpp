@@ -152,6 +152,7 @@ bool write_json(const Report& report, const std::string& path, std::string* erro
          ", \"compile_ms\": " + json_number(k.compile_ms) + "},\n";
   }
   if (!report.error.empty()) j += "  \"error\": " + quoted(report.error) + ",\n";
+  if (report.interrupted) j += "  \"interrupted\": true,\n";
   const Summary& s = report.summary;
   j += "  \"summary\": {\"pass\": " + std::to_string(s.pass) +
        ", \"fail\": " + std::to_string(s.fail) +
@@ -198,6 +199,9 @@ bool write_markdown(const Report& report, const std::string& path, std::string* 
   m += "- driver: " + std::string(d.driver_version) + ", compiler: " + d.compiler_version + "\n";
   m += "- chorus " + report.chorus_version + "\n";
   if (!report.error.empty()) m += "- **error**: " + report.error + "\n";
+  if (report.interrupted)
+    m += "- **interrupted**: the run was stopped; the cases it did not reach are listed as "
+         "skipped\n";
   m += "- " + coverage_line(report.summary) + "\n\n";
   m += "Max error is the worst |error| / bound over the cases run (0: bit-exact; inf: an exact "
        "case differed).\n\n";

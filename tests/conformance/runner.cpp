@@ -83,8 +83,11 @@ bool deserialise(const std::string& in, CaseResult& r) {
   return at == in.size();
 }
 
-CaseResult crashed(const CaseEntry& entry, const std::string& device, const std::string& why,
-                   double seconds) {
+// The result of a case judged without running it here: crashed in its child
+// process, or never run because the run was stopped.
+CaseResult result_without_run(const CaseEntry& entry, const std::string& device,
+                              Outcome outcome, const std::string& why, const char* note,
+                              double seconds) {
   CaseResult r;
   r.name = entry.name;
   r.op = entry.op;
@@ -92,15 +95,21 @@ CaseResult crashed(const CaseEntry& entry, const std::string& device, const std:
   r.shape = entry.shape;
   r.kind = entry.kind;
   r.seed = fnv1a(entry.name);
-  r.outcome = Outcome::fail;
+  r.outcome = outcome;
   r.details = why;
   char seed[32];
   std::snprintf(seed, sizeof seed, "0x%016" PRIx64, r.seed);
   r.reproducer = "op=" + entry.op + " dtype=" + entry.dtype + " kind=" + entry.kind +
                  " shape=" + entry.shape + " seed=" + seed + " device=" + device +
-                 " case=" + entry.name + " (isolated; rerun without isolation for its views)";
+                 " case=" + entry.name + " (" + note + ")";
   r.seconds = seconds;
   return r;
+}
+
+CaseResult crashed(const CaseEntry& entry, const std::string& device, const std::string& why,
+                   double seconds) {
+  return result_without_run(entry, device, Outcome::fail, why,
+                            "isolated; rerun without isolation for its views", seconds);
 }
 
 CaseResult run_isolated(const CaseEntry& entry, const Device& dut, ReferenceRunner& reference) {
@@ -307,8 +316,13 @@ Report run(chorus_context context, const Options& options) {
   }
   report.results.reserve(cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    CaseResult r = options.isolate ? run_isolated(cases[i], device, reference)
-                                   : run_case(cases[i], device, reference);
+    if (!report.interrupted && options.stop && options.stop()) report.interrupted = true;
+    CaseResult r = report.interrupted
+                       ? result_without_run(cases[i], device.name, Outcome::skipped,
+                                            "not run: the run was stopped before this case",
+                                            "not run", 0)
+                   : options.isolate ? run_isolated(cases[i], device, reference)
+                                     : run_case(cases[i], device, reference);
     switch (r.outcome) {
       case Outcome::pass:
         ++report.summary.pass;

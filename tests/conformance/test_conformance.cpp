@@ -239,6 +239,30 @@ TEST_CASE("harness: every tier holds the one below it and every op has cases", "
   CHECK(cf::op_names().size() == ops.size());
 }
 
+TEST_CASE("harness: a stopped run reports what ran and lists the rest as skipped", "[harness]") {
+  cf::Options options;
+  options.device = "reference:0";
+  options.tier = cf::Tier::ci;
+  options.op_filter = "add";
+  int asked = 0;
+  options.stop = [&] { return ++asked > 3; };  // three cases run, then a stop
+  const cf::Report report = cf::run(g_context, options);
+  REQUIRE(report.error.empty());
+  CHECK(report.interrupted);
+  REQUIRE(report.results.size() > 4);
+  CHECK(report.summary.pass == 3);
+  CHECK(report.summary.skipped == static_cast<int>(report.results.size()) - 3);
+  for (size_t i = 3; i < report.results.size(); ++i) {
+    CHECK(report.results[i].outcome == cf::Outcome::skipped);
+    CHECK(report.results[i].details.find("not run") != std::string::npos);
+  }
+  options.stop = [] { return false; };
+  const cf::Report whole = cf::run(g_context, options);
+  CHECK_FALSE(whole.interrupted);
+  CHECK(whole.summary.skipped == 0);
+  CHECK(whole.results.size() == report.results.size());
+}
+
 // ------------------------------------- the suite catches planted faults
 
 namespace {
