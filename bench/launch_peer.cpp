@@ -125,17 +125,19 @@ int main(int argc, char** argv) {
     const double us = per_launch[per_launch.size() / 2];
     std::printf("%s on %s (%s), %s, %s\n", api.c_str(), desc.name.c_str(), desc.arch.c_str(),
                 rt->driver_version().c_str(), rtc->version().c_str());
-    std::printf("bare kernel launch (%s of an empty kernel, 1 block, one stream): %.2f us host "
-                "time per launch (median of 5 rounds of 1000)\n",
-                launch_call, us);
+    std::printf(
+        "bare kernel launch (%s of an empty kernel, 1 block, one stream): %.2f us host "
+        "time per launch (median of 5 rounds of 1000)\n",
+        launch_call, us);
     if (!json.empty()) {
       FILE* f = std::fopen(json.c_str(), "w");
       if (!f) {
         std::fprintf(stderr, "chorus-launch-peer: cannot write %s\n", json.c_str());
         break;
       }
-      std::fprintf(f, "{\"api\": \"%s\", \"launch_call\": \"%s\", \"arch\": \"%s\", "
-                      "\"bare_launch_us\": %.4f}\n",
+      std::fprintf(f,
+                   "{\"api\": \"%s\", \"launch_call\": \"%s\", \"arch\": \"%s\", "
+                   "\"bare_launch_us\": %.4f}\n",
                    api.c_str(), launch_call, desc.arch.c_str(), us);
       std::fclose(f);
     }
