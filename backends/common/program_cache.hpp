@@ -5,6 +5,7 @@
 // driver loads one, which they pass in.
 #pragma once
 
+#include <chorus/backend.h>
 #include <chorus/chorus.h>
 
 #include <chrono>
@@ -18,6 +19,16 @@ namespace chorus::backend_common {
 
 // log(level, message) as the plugins' own log functions take it.
 using LogFn = void (*)(int level, const std::string& message);
+
+// The disk cache in the folder libchorus names (host->cache_dir); a
+// disabled one, said in the log, when there is none.
+inline KernelCache open_kernel_cache(const chorus_host_api* host, LogFn log) {
+  char folder[4096] = {};
+  if (host && host->cache_dir && host->cache_dir(folder, sizeof folder) == CHORUS_OK)
+    return KernelCache(folder);
+  log(1, "no kernel cache folder; every program will be compiled");
+  return KernelCache("");
+}
 
 // Looks `key` up; a hit's payload goes to accept(payload), which loads it
 // into the driver and returns false when the driver refuses it. Counts the

@@ -144,15 +144,6 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   return CHORUS_OK;
 }
 
-chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
-  auto* p = static_cast<Plugin*>(plugin);
-  if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "device index " + std::to_string(index) + " is out of range");
-  backend_common::fill_device_info(p->devices[index].info, info);
-  return CHORUS_OK;
-}
-
 // --------------------------------------------------------------- device
 
 struct Program {
@@ -202,9 +193,9 @@ chorus_status bind(Device& d) {
 
 chorus_status device_open(void* plugin, uint32_t index, void** out) {
   auto* p = static_cast<Plugin*>(plugin);
-  if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "device index " + std::to_string(index) + " is out of range");
+  if (const chorus_status s = backend_common::check_device_index<report>(p->devices.size(), index);
+      s != CHORUS_OK)
+    return s;
   const DeviceRecord& r = p->devices[index];
   if (!r.info.usable) return report(CHORUS_ERROR_UNAVAILABLE, r.info.reason);
   auto device = std::make_unique<Device>();
@@ -218,11 +209,7 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   if (device->target != r.desc.arch)
     log(1, r.desc.name + ": " + p->rtc->version() + " has no " + r.desc.arch +
                "; compiling PTX for " + device->target + ", which the driver finishes");
-  char folder[4096] = {};
-  if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
-    device->cache = KernelCache(folder);
-  else
-    log(1, "no kernel cache folder; every program will be compiled");
+  device->cache = backend_common::open_kernel_cache(g_host, log);
   device->identity = "device=" + r.desc.name + "\narch=" + r.desc.arch +
                      "\ntarget=" + device->target + "\ndriver=" + p->runtime->driver_version() +
                      "\ncompiler=" + p->rtc->version() +
@@ -240,13 +227,6 @@ void device_close(void* handle) {
     for (auto& [key, program] : d->programs) d->rt->module_unload(program.module);
   d->rt->close(d->context);
   delete d;
-}
-
-chorus_status device_kernel_stats(void* handle, chorus_kernel_stats* stats) {
-  auto* d = static_cast<Device*>(handle);
-  std::lock_guard<std::mutex> lock(d->mutex);
-  *stats = d->stats;
-  return CHORUS_OK;
 }
 
 // ------------------------------------------------------------- programs
@@ -626,7 +606,7 @@ chorus_backend_vtable make_vtable(const char* name) {
   v.plugin_create = plugin_create;
   v.plugin_destroy = backend_common::destroy_plugin<Plugin>;
   v.device_count = backend_common::plugin_device_count<Plugin>;
-  v.device_info = device_info;
+  v.device_info = backend_common::plugin_device_info<Plugin, report>;
   v.device_open = device_open;
   v.device_close = device_close;
   v.buffer_create = buffer_create;
@@ -647,7 +627,7 @@ chorus_backend_vtable make_vtable(const char* name) {
   v.op_supports = op_supports;
   v.op_prepare = op_prepare;
   v.op_execute = op_execute;
-  v.device_kernel_stats = device_kernel_stats;
+  v.device_kernel_stats = backend_common::device_kernel_stats<Device>;
   return v;
 }
 

@@ -103,15 +103,6 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   return CHORUS_OK;
 }
 
-chorus_status device_info(void* plugin, uint32_t index, chorus_device_info* info) {
-  auto* p = static_cast<Plugin*>(plugin);
-  if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "device index " + std::to_string(index) + " is out of range");
-  backend_common::fill_device_info(p->devices[index].info, info);
-  return CHORUS_OK;
-}
-
 // --------------------------------------------------------------- device
 
 struct Program {
@@ -155,9 +146,9 @@ struct Event {
 
 chorus_status device_open(void* plugin, uint32_t index, void** out) {
   auto* p = static_cast<Plugin*>(plugin);
-  if (index >= p->devices.size())
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "device index " + std::to_string(index) + " is out of range");
+  if (const chorus_status s = backend_common::check_device_index<report>(p->devices.size(), index);
+      s != CHORUS_OK)
+    return s;
   const DeviceRecord& r = p->devices[index];
   auto device = std::make_unique<Device>();
   device->api = p->api;
@@ -170,11 +161,7 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   device->traits.tuning = backend_common::tuning_for(r.identity);
   device->traits.has_fp64 = r.info.has_fp64 != 0;
   device->build_options = build_options(r);
-  char folder[4096] = {};
-  if (g_host && g_host->cache_dir && g_host->cache_dir(folder, sizeof folder) == CHORUS_OK)
-    device->cache = KernelCache(folder);
-  else
-    log(1, "no kernel cache folder; every program will be compiled");
+  device->cache = backend_common::open_kernel_cache(g_host, log);
   device->identity = "platform=" + r.platform_name + " " + r.platform_version +
                      "\ndevice=" + r.info.description + " " + r.info.vendor +
                      "\ndriver=" + r.info.driver_version + "\ncompiler=" + r.opencl_c_version +
@@ -195,13 +182,6 @@ void device_close(void* handle) {
   }
   device->api->clReleaseContext(device->context);
   delete device;
-}
-
-chorus_status device_kernel_stats(void* handle, chorus_kernel_stats* stats) {
-  auto* device = static_cast<Device*>(handle);
-  std::lock_guard<std::mutex> lock(device->mutex);
-  *stats = device->stats;
-  return CHORUS_OK;
 }
 
 // ------------------------------------------------------------- programs
@@ -689,7 +669,7 @@ const chorus_backend_vtable kVtable = {
     .plugin_create = plugin_create,
     .plugin_destroy = backend_common::destroy_plugin<Plugin>,
     .device_count = backend_common::plugin_device_count<Plugin>,
-    .device_info = device_info,
+    .device_info = backend_common::plugin_device_info<Plugin, report>,
     .device_open = device_open,
     .device_close = device_close,
     .buffer_create = buffer_create,
@@ -710,7 +690,7 @@ const chorus_backend_vtable kVtable = {
     .op_supports = op_supports,
     .op_prepare = op_prepare,
     .op_execute = op_execute,
-    .device_kernel_stats = device_kernel_stats,
+    .device_kernel_stats = backend_common::device_kernel_stats<Device>,
 };
 
 }  // namespace
