@@ -15,22 +15,24 @@ void copy_text(char (&dst)[N], const std::string& src) {
   std::snprintf(dst, N, "%s", src.c_str());
 }
 
-std::string device_string(const Api* api, cl_device_id d, cl_device_info what) {
+// A string property of a device or platform: query is clGetDeviceInfo or
+// clGetPlatformInfo. Empty when the driver does not answer.
+template <typename Query, typename Object, typename Info>
+std::string info_string(Query query, Object object, Info what) {
   size_t size = 0;
-  if (api->clGetDeviceInfo(d, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  if (query(object, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
   std::string s(size, '\0');
-  if (api->clGetDeviceInfo(d, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
+  if (query(object, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
   s.resize(std::strlen(s.c_str()));
   return s;
 }
 
+std::string device_string(const Api* api, cl_device_id d, cl_device_info what) {
+  return info_string(api->clGetDeviceInfo, d, what);
+}
+
 std::string platform_string(const Api* api, cl_platform_id p, cl_platform_info what) {
-  size_t size = 0;
-  if (api->clGetPlatformInfo(p, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  if (api->clGetPlatformInfo(p, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
-  s.resize(std::strlen(s.c_str()));
-  return s;
+  return info_string(api->clGetPlatformInfo, p, what);
 }
 
 template <typename T>
