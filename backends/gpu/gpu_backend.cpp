@@ -208,7 +208,7 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
   device->target = p->rtc->target_for(r.desc.arch);
   if (device->target != r.desc.arch)
     log(1, r.desc.name + ": " + p->rtc->version() + " has no " + r.desc.arch +
-               "; compiling PTX for " + device->target + ", which the driver finishes");
+               "; compiling for " + device->target + " instead, which the driver finishes");
   device->cache = backend_common::open_kernel_cache(g_host, log);
   device->identity = "device=" + r.desc.name + "\narch=" + r.desc.arch +
                      "\ntarget=" + device->target + "\ndriver=" + p->runtime->driver_version() +

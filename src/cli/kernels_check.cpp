@@ -44,13 +44,24 @@ std::string value_or_dash(int64_t v) {
   return v < 0 ? "-" : std::to_string(v);
 }
 
-// NVRTC (sm_*) or hiprtc (gfx*): 0, or the exit code with *why.
-int rtc_check_target(const std::string& target, std::unique_ptr<Rtc>* holder, CheckTarget* out,
-                     std::string* why) {
-  const bool nvidia = target.rfind("sm_", 0) == 0 || target.rfind("compute_", 0) == 0;
-  const RtcKind kind = nvidia                        ? RtcKind::nvrtc
-                       : target.rfind("gfx", 0) == 0 ? RtcKind::hiprtc
-                                                     : RtcKind::host;
+// The compiler of a target name: NVRTC for sm_* and compute_*, hiprtc for
+// gfx*, the host's for "host"; false for any other name.
+bool rtc_for_target(const std::string& target, RtcKind* kind) {
+  if (target.rfind("sm_", 0) == 0 || target.rfind("compute_", 0) == 0)
+    *kind = RtcKind::nvrtc;
+  else if (target.rfind("gfx", 0) == 0)
+    *kind = RtcKind::hiprtc;
+  else if (target == "host")
+    *kind = RtcKind::host;
+  else
+    return false;
+  return true;
+}
+
+// A target of NVRTC, hiprtc or the host compiler: 0, or the exit code with
+// *why.
+int rtc_check_target(const std::string& target, RtcKind kind, std::unique_ptr<Rtc>* holder,
+                     CheckTarget* out, std::string* why) {
   *holder = Rtc::load(kind, why);
   if (!*holder) return 77;
   const Rtc* rtc = holder->get();
@@ -105,9 +116,8 @@ int kernels_command(const Args& args) {
   std::unique_ptr<Rtc> rtc;
   std::string why;
   int status = 2;
-  if (target.rfind("sm_", 0) == 0 || target.rfind("compute_", 0) == 0 ||
-      target.rfind("gfx", 0) == 0 || target == "host") {
-    status = rtc_check_target(target, &rtc, &check, &why);
+  if (RtcKind kind; rtc_for_target(target, &kind)) {
+    status = rtc_check_target(target, kind, &rtc, &check, &why);
   } else if (target.rfind("opencl:", 0) == 0) {
 #if CHORUS_HAVE_OPENCL_CHECK
     status = opencl_check_target(target, &check, &why);
