@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "dl_symbols.hpp"
 #include "gpu_runtime.hpp"
 
 namespace chorus::gpu {
@@ -65,14 +66,6 @@ struct Fns {
   CUresult (*cuGetErrorName)(CUresult, const char**);
   CUresult (*cuGetErrorString)(CUresult, const char**);
 };
-
-// The first of `names` the library exports.
-template <typename F>
-bool resolve(void* library, std::initializer_list<const char*> names, F* out) {
-  for (const char* name : names)
-    if ((*out = reinterpret_cast<F>(dlsym(library, name)))) return true;
-  return false;
-}
 
 // A device's primary context, retained while chorus has the device open.
 struct Context {
@@ -201,35 +194,35 @@ std::unique_ptr<Runtime> load_cuda_runtime(std::string* why) {
   }
   Fns f{};
   const bool ok =
-      resolve(library, {"cuInit"}, &f.cuInit) &&
-      resolve(library, {"cuDriverGetVersion"}, &f.cuDriverGetVersion) &&
-      resolve(library, {"cuDeviceGetCount"}, &f.cuDeviceGetCount) &&
-      resolve(library, {"cuDeviceGet"}, &f.cuDeviceGet) &&
-      resolve(library, {"cuDeviceGetName"}, &f.cuDeviceGetName) &&
-      resolve(library, {"cuDeviceTotalMem_v2"}, &f.cuDeviceTotalMem) &&
-      resolve(library, {"cuDeviceGetAttribute"}, &f.cuDeviceGetAttribute) &&
-      resolve(library, {"cuDevicePrimaryCtxRetain"}, &f.cuDevicePrimaryCtxRetain) &&
-      resolve(library, {"cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"},
+      resolve_symbol(library, {"cuInit"}, &f.cuInit) &&
+      resolve_symbol(library, {"cuDriverGetVersion"}, &f.cuDriverGetVersion) &&
+      resolve_symbol(library, {"cuDeviceGetCount"}, &f.cuDeviceGetCount) &&
+      resolve_symbol(library, {"cuDeviceGet"}, &f.cuDeviceGet) &&
+      resolve_symbol(library, {"cuDeviceGetName"}, &f.cuDeviceGetName) &&
+      resolve_symbol(library, {"cuDeviceTotalMem_v2"}, &f.cuDeviceTotalMem) &&
+      resolve_symbol(library, {"cuDeviceGetAttribute"}, &f.cuDeviceGetAttribute) &&
+      resolve_symbol(library, {"cuDevicePrimaryCtxRetain"}, &f.cuDevicePrimaryCtxRetain) &&
+      resolve_symbol(library, {"cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"},
               &f.cuDevicePrimaryCtxRelease) &&
-      resolve(library, {"cuCtxSetCurrent"}, &f.cuCtxSetCurrent) &&
-      resolve(library, {"cuMemAlloc_v2"}, &f.cuMemAlloc) &&
-      resolve(library, {"cuMemFree_v2"}, &f.cuMemFree) &&
-      resolve(library, {"cuStreamCreate"}, &f.cuStreamCreate) &&
-      resolve(library, {"cuStreamDestroy_v2", "cuStreamDestroy"}, &f.cuStreamDestroy) &&
-      resolve(library, {"cuStreamSynchronize"}, &f.cuStreamSynchronize) &&
-      resolve(library, {"cuMemcpyHtoDAsync_v2"}, &f.cuMemcpyHtoDAsync) &&
-      resolve(library, {"cuMemcpyDtoHAsync_v2"}, &f.cuMemcpyDtoHAsync) &&
-      resolve(library, {"cuEventCreate"}, &f.cuEventCreate) &&
-      resolve(library, {"cuEventDestroy_v2", "cuEventDestroy"}, &f.cuEventDestroy) &&
-      resolve(library, {"cuEventRecord"}, &f.cuEventRecord) &&
-      resolve(library, {"cuEventSynchronize"}, &f.cuEventSynchronize) &&
-      resolve(library, {"cuEventElapsedTime_v2", "cuEventElapsedTime"}, &f.cuEventElapsedTime) &&
-      resolve(library, {"cuModuleLoadData"}, &f.cuModuleLoadData) &&
-      resolve(library, {"cuModuleUnload"}, &f.cuModuleUnload) &&
-      resolve(library, {"cuModuleGetFunction"}, &f.cuModuleGetFunction) &&
-      resolve(library, {"cuLaunchKernel"}, &f.cuLaunchKernel) &&
-      resolve(library, {"cuGetErrorName"}, &f.cuGetErrorName) &&
-      resolve(library, {"cuGetErrorString"}, &f.cuGetErrorString);
+      resolve_symbol(library, {"cuCtxSetCurrent"}, &f.cuCtxSetCurrent) &&
+      resolve_symbol(library, {"cuMemAlloc_v2"}, &f.cuMemAlloc) &&
+      resolve_symbol(library, {"cuMemFree_v2"}, &f.cuMemFree) &&
+      resolve_symbol(library, {"cuStreamCreate"}, &f.cuStreamCreate) &&
+      resolve_symbol(library, {"cuStreamDestroy_v2", "cuStreamDestroy"}, &f.cuStreamDestroy) &&
+      resolve_symbol(library, {"cuStreamSynchronize"}, &f.cuStreamSynchronize) &&
+      resolve_symbol(library, {"cuMemcpyHtoDAsync_v2"}, &f.cuMemcpyHtoDAsync) &&
+      resolve_symbol(library, {"cuMemcpyDtoHAsync_v2"}, &f.cuMemcpyDtoHAsync) &&
+      resolve_symbol(library, {"cuEventCreate"}, &f.cuEventCreate) &&
+      resolve_symbol(library, {"cuEventDestroy_v2", "cuEventDestroy"}, &f.cuEventDestroy) &&
+      resolve_symbol(library, {"cuEventRecord"}, &f.cuEventRecord) &&
+      resolve_symbol(library, {"cuEventSynchronize"}, &f.cuEventSynchronize) &&
+      resolve_symbol(library, {"cuEventElapsedTime_v2", "cuEventElapsedTime"}, &f.cuEventElapsedTime) &&
+      resolve_symbol(library, {"cuModuleLoadData"}, &f.cuModuleLoadData) &&
+      resolve_symbol(library, {"cuModuleUnload"}, &f.cuModuleUnload) &&
+      resolve_symbol(library, {"cuModuleGetFunction"}, &f.cuModuleGetFunction) &&
+      resolve_symbol(library, {"cuLaunchKernel"}, &f.cuLaunchKernel) &&
+      resolve_symbol(library, {"cuGetErrorName"}, &f.cuGetErrorName) &&
+      resolve_symbol(library, {"cuGetErrorString"}, &f.cuGetErrorString);
   if (!ok) {
     *why = "libcuda.so.1 lacks a driver API entry point chorus needs (driver too old?)";
     return nullptr;

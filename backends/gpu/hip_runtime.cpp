@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "dl_symbols.hpp"
 #include "gpu_runtime.hpp"
 
 namespace chorus::gpu {
@@ -171,15 +172,14 @@ std::unique_ptr<Runtime> load_hip_runtime(std::string* why) {
   }
   Fns f;
   bool ok = true;
-#define CHORUS_HIP_RESOLVE(name) \
-  ok = ok && (f.name = reinterpret_cast<decltype(f.name)>(dlsym(library, #name))) != nullptr;
+#define CHORUS_HIP_RESOLVE(name) ok = ok && resolve_symbol(library, {#name}, &f.name);
   CHORUS_HIP_FNS(CHORUS_HIP_RESOLVE)
 #undef CHORUS_HIP_RESOLVE
-  for (const char* name : {"hipGetDevicePropertiesR0000", "hipGetDeviceProperties"})
-    if (!f.get_properties)
-      f.get_properties = reinterpret_cast<decltype(f.get_properties)>(dlsym(library, name));
-  f.hipMalloc = reinterpret_cast<decltype(f.hipMalloc)>(dlsym(library, "hipMalloc"));
-  if (!ok || !f.get_properties || !f.hipMalloc) {
+  ok = ok &&
+       resolve_symbol(library, {"hipGetDevicePropertiesR0000", "hipGetDeviceProperties"},
+                      &f.get_properties) &&
+       resolve_symbol(library, {"hipMalloc"}, &f.hipMalloc);
+  if (!ok) {
     *why = "libamdhip64.so lacks a HIP entry point chorus needs";
     return nullptr;
   }

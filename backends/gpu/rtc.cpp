@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "dl_symbols.hpp"
 #include "embedded_kernels.hpp"
 
 namespace chorus::gpu {
@@ -40,12 +41,6 @@ struct Rtc::Fns {
 
 namespace {
 
-template <typename F>
-bool resolve(void* library, const std::string& name, F* out) {
-  *out = reinterpret_cast<F>(dlsym(library, name.c_str()));
-  return *out != nullptr;
-}
-
 std::vector<std::string> candidates(RtcKind kind) {
   std::vector<std::string> names;
   const auto from_env = [&](const char* var, const char* sub, const char* file) {
@@ -69,10 +64,6 @@ std::vector<std::string> candidates(RtcKind kind) {
   }
   return names;
 }
-
-}  // namespace
-
-namespace {
 
 // Runs a shell command; its standard error goes to `log`.
 int run_command(const std::string& command, std::string* log) {
@@ -126,15 +117,15 @@ std::unique_ptr<Rtc> Rtc::load(RtcKind kind, std::string* why) {
     void* library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library) continue;
     auto fns = std::make_unique<Fns>();
-    const bool ok = resolve(library, prefix + "CreateProgram", &fns->create) &&
-                    resolve(library, prefix + "CompileProgram", &fns->compile) &&
-                    resolve(library, prefix + "GetProgramLogSize", &fns->log_size) &&
-                    resolve(library, prefix + "GetProgramLog", &fns->log) &&
-                    resolve(library, prefix + "Get" + binary + "Size", &fns->code_size) &&
-                    resolve(library, prefix + "Get" + binary, &fns->code) &&
-                    resolve(library, prefix + "DestroyProgram", &fns->destroy) &&
-                    resolve(library, prefix + "Version", &fns->version) &&
-                    resolve(library, prefix + "GetErrorString", &fns->error_string);
+    const bool ok = resolve_symbol(library, prefix + "CreateProgram", &fns->create) &&
+                    resolve_symbol(library, prefix + "CompileProgram", &fns->compile) &&
+                    resolve_symbol(library, prefix + "GetProgramLogSize", &fns->log_size) &&
+                    resolve_symbol(library, prefix + "GetProgramLog", &fns->log) &&
+                    resolve_symbol(library, prefix + "Get" + binary + "Size", &fns->code_size) &&
+                    resolve_symbol(library, prefix + "Get" + binary, &fns->code) &&
+                    resolve_symbol(library, prefix + "DestroyProgram", &fns->destroy) &&
+                    resolve_symbol(library, prefix + "Version", &fns->version) &&
+                    resolve_symbol(library, prefix + "GetErrorString", &fns->error_string);
     if (!ok) {
       tried += (tried.empty() ? "" : ", ") + name + " (no " + prefix + " entry points)";
       dlclose(library);
@@ -142,11 +133,11 @@ std::unique_ptr<Rtc> Rtc::load(RtcKind kind, std::string* why) {
     }
     std::vector<int> architectures;
     if (kind == RtcKind::nvrtc) {
-      resolve(library, "nvrtcGetPTXSize", &fns->ptx_size);
-      resolve(library, "nvrtcGetPTX", &fns->ptx);
+      resolve_symbol(library, "nvrtcGetPTXSize", &fns->ptx_size);
+      resolve_symbol(library, "nvrtcGetPTX", &fns->ptx);
       int count = 0;
-      if (resolve(library, "nvrtcGetNumSupportedArchs", &fns->architecture_count) &&
-          resolve(library, "nvrtcGetSupportedArchs", &fns->architectures) &&
+      if (resolve_symbol(library, "nvrtcGetNumSupportedArchs", &fns->architecture_count) &&
+          resolve_symbol(library, "nvrtcGetSupportedArchs", &fns->architectures) &&
           fns->architecture_count(&count) == 0 && count > 0) {
         architectures.resize(static_cast<size_t>(count));
         if (fns->architectures(architectures.data()) != 0) architectures.clear();
