@@ -67,6 +67,7 @@ struct DeviceRecord {
 struct Plugin {
   std::unique_ptr<Runtime> runtime;
   std::unique_ptr<Rtc> rtc;  // null when the compiler is missing: devices unusable
+  std::string rtc_why;       // and why it is missing
   std::vector<DeviceRecord> devices;
 };
 
@@ -106,7 +107,7 @@ void describe(const Plugin& p, DeviceRecord& r) {
   info.numerics_supported = CHORUS_NUMERICS_DETERMINISTIC;
   info.numerics_default = CHORUS_NUMERICS_DETERMINISTIC;
   info.usable = p.rtc ? 1 : 0;
-  if (!p.rtc) copy_text(info.reason, "no run-time compiler for the kernels");
+  if (!p.rtc) copy_text(info.reason, p.rtc_why);
   r.identity.vendor = d.vendor;
   r.identity.name = d.name;
   r.identity.kind = info.kind;
@@ -120,23 +121,21 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
   auto plugin = std::make_unique<Plugin>();
   plugin->runtime = g_config->load_runtime(&why);
   if (!plugin->runtime) return report(CHORUS_ERROR_UNAVAILABLE, why);
-  std::string rtc_why;
-  plugin->rtc = Rtc::load(g_config->compiler, &rtc_why);
   Runtime& rt = *plugin->runtime;
   int count = 0;
   if (const int e = rt.device_count(&count); e != 0 || count <= 0)
     return report(CHORUS_ERROR_UNAVAILABLE,
                   e ? "counting devices failed: " + rt.error_text(e) : "no device");
+  // The compiler is loaded only where there is a device to compile for.
+  plugin->rtc = Rtc::load(g_config->compiler, &plugin->rtc_why);
   for (int i = 0; i < count; ++i) {
     DeviceRecord r;
-    if (const int e = rt.describe(i, &r.desc)) {
-      r.desc.name = "device " + std::to_string(i);
-      describe(*plugin, r);
+    const int e = rt.describe(i, &r.desc);
+    if (e) r.desc.name = "device " + std::to_string(i);
+    describe(*plugin, r);
+    if (e) {
       r.info.usable = 0;
       copy_text(r.info.reason, "reading its properties failed: " + rt.error_text(e));
-    } else {
-      describe(*plugin, r);
-      if (!plugin->rtc) copy_text(r.info.reason, rtc_why);
     }
     plugin->devices.push_back(std::move(r));
   }
