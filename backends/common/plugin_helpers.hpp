@@ -1,18 +1,26 @@
-// plugin_helpers.hpp — vtable entries that every plugin with a list of
-// device records writes the same way. Plugin is the plugin's own state type
-// with a `devices` vector whose records hold a chorus_device_info `info`;
-// Device is an open device's state with a `mutex` and kernel `stats`.
-// Report is the plugin's own error reporter (it adds the plugin's prefix).
+// plugin_helpers.hpp — vtable entries (and the text copy they need) that
+// every plugin with a list of device records writes the same way. Plugin is
+// the plugin's own state type with a `devices` vector whose records hold a
+// chorus_device_info `info`; Device is an open device's state with a
+// `mutex` and kernel `stats`; Report is the plugin's own error reporter (it
+// adds the plugin's prefix).
 #pragma once
 
 #include <chorus/backend.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
 
 namespace chorus::backend_common {
+
+// src into a fixed field of chorus_device_info, cut to fit, NUL-terminated.
+template <size_t N>
+void copy_text(char (&dst)[N], const std::string& src) {
+  std::snprintf(dst, N, "%s", src.c_str());
+}
 
 template <typename Plugin>
 void destroy_plugin(void* plugin) {

@@ -53,10 +53,7 @@ void log(int level, const std::string& message) {
   if (g_host && g_host->log) g_host->log(level, (prefix() + message).c_str());
 }
 
-template <size_t N>
-void copy_text(char (&dst)[N], const std::string& src) {
-  std::snprintf(dst, N, "%s", src.c_str());
-}
+using backend_common::copy_text;
 
 struct DeviceRecord {
   GpuDeviceDesc desc;

@@ -6,14 +6,12 @@
 #include <cstring>
 
 #include "embedded_kernels.hpp"
+#include "plugin_helpers.hpp"
 
 namespace chorus::opencl {
 namespace {
 
-template <size_t N>
-void copy_text(char (&dst)[N], const std::string& src) {
-  std::snprintf(dst, N, "%s", src.c_str());
-}
+using backend_common::copy_text;
 
 // A string property of a device or platform: query is clGetDeviceInfo or
 // clGetPlatformInfo. Empty when the driver does not answer.
