@@ -9,13 +9,12 @@
 // missing.
 //
 //   chorus-launch-peer cuda|hip [--device N] [--json FILE]
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "common/host_timing.hpp"
 #include "gpu_runtime.hpp"
 #include "rtc.hpp"
 
@@ -112,17 +111,10 @@ int main(int argc, char** argv) {
     bool launched = true;
     for (int i = 0; i < 100 && launched; ++i) launched = ok(*rt, launch(), "launching");
     if (!launched || !ok(*rt, rt->stream_sync(stream), "synchronizing")) break;
-    std::vector<double> per_launch;
-    for (int round = 0; round < 5 && launched; ++round) {
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < 1000 && launched; ++i) launched = ok(*rt, launch(), "launching");
-      const auto t1 = std::chrono::steady_clock::now();
-      launched = launched && ok(*rt, rt->stream_sync(stream), "synchronizing");
-      per_launch.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / 1000);
-    }
-    if (!launched) break;
-    std::sort(per_launch.begin(), per_launch.end());
-    const double us = per_launch[per_launch.size() / 2];
+    const double us = chorus::host_us_per_submission(
+        [&] { return ok(*rt, launch(), "launching"); },
+        [&] { return ok(*rt, rt->stream_sync(stream), "synchronizing"); });
+    if (us < 0) break;
     std::printf("%s on %s (%s), %s, %s\n", api.c_str(), desc.name.c_str(), desc.arch.c_str(),
                 rt->driver_version().c_str(), rtc->version().c_str());
     std::printf(
