@@ -1,11 +1,14 @@
 // reference_backend.cpp — the reference backend's vtable: one device that is
 // the host itself, buffers in host memory, a queue that finishes every call
-// before returning, and op_execute handing the op to execute() in
-// reference_ops.cpp. Kept deliberately boring: all the interest is in the ops.
+// before returning, prepared ops that are a kept copy of their record, and
+// execute() dispatching each op kind to the function its family registered
+// (src/ops/<family>/reference.cpp). Kept deliberately boring: all the
+// interest is in the ops.
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,8 +17,19 @@
 
 #include "reference.hpp"
 
+namespace chorus::ops {
+void register_all_reference();  // generated: every family's register_reference()
+}
+
 namespace chorus::reference {
 namespace {
+
+OpFn g_ops[CHORUS_OP_COUNT_] = {};
+
+void ensure_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] { chorus::ops::register_all_reference(); });
+}
 
 // A static rather than per-plugin state so that execute(), which the test
 // double calls without a plugin object, can report through it too.
@@ -242,28 +256,33 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
   return CHORUS_OK;
 }
 
-chorus_status op_supports(void*, const chorus_op_desc* desc) {
-  if (desc->kind > CHORUS_OP_INVALID && desc->kind < CHORUS_OP_COUNT_) return CHORUS_OK;
-  return report(CHORUS_ERROR_UNSUPPORTED, "reference: op kind " +
-                                              std::to_string(static_cast<int>(desc->kind)) +
-                                              " is not one the reference knows");
+chorus_status op_supports(void*, const chorus_op_record* op) {
+  ensure_registered();
+  const int kind = op->kind;
+  if (kind > CHORUS_OP_INVALID && kind < CHORUS_OP_COUNT_ && g_ops[kind]) return CHORUS_OK;
+  return report(CHORUS_ERROR_UNSUPPORTED,
+                "reference: op kind " + std::to_string(kind) + " is not one the reference knows");
 }
 
-chorus_status op_prepare(void*, const chorus_op_desc*) {
+chorus_status op_create(void* device, const chorus_op_record* op, void** prepared) {
+  if (const chorus_status s = op_supports(device, op); s != CHORUS_OK) return s;
+  if (op->tensor_count > kMaxOpTensors)
+    return report(CHORUS_ERROR_UNSUPPORTED, "reference: more than " +
+                                                std::to_string(kMaxOpTensors) + " tensors");
+  *prepared = new (std::nothrow) KeptOp(*op);
+  if (*prepared == nullptr)
+    return report(CHORUS_ERROR_OUT_OF_MEMORY, "reference: op_create ran out of memory");
   return CHORUS_OK;
 }
 
-chorus_status op_execute(void*, const chorus_op_desc* desc) {
-  if (desc->tensor_count > CHORUS_OP_MAX_TENSORS)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "reference: op_execute: tensor_count is " +
-                                                     std::to_string(desc->tensor_count) +
-                                                     ", more than CHORUS_OP_MAX_TENSORS");
-  chorus_op_desc host = *desc;
-  for (uint32_t i = 0; i < host.tensor_count; ++i) {
-    if (host.tensors[i].buffer != nullptr)
-      host.tensors[i].buffer = static_cast<Buffer*>(host.tensors[i].buffer)->data;
-  }
-  return execute(&host);
+chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bindings,
+                         uint32_t) {
+  const auto* kept = static_cast<const KeptOp*>(prepared);
+  return execute(kept->bind(bindings, [](void* buffer) { return static_cast<Buffer*>(buffer)->data; }));
+}
+
+void op_destroy(void*, void* prepared) {
+  delete static_cast<KeptOp*>(prepared);
 }
 
 }  // namespace
@@ -273,6 +292,25 @@ chorus_status report(chorus_status status, const std::string& message) {
   if (host != nullptr && host->set_error != nullptr)
     return host->set_error(status, message.c_str());
   return status;
+}
+
+void register_op(chorus_op_kind kind, OpFn fn) {
+  const int k = kind;
+  if (k > CHORUS_OP_INVALID && k < CHORUS_OP_COUNT_) g_ops[k] = fn;
+}
+
+chorus_status execute(const BoundOp& op) {
+  ensure_registered();
+  const int kind = op.kind;
+  if (kind <= CHORUS_OP_INVALID || kind >= CHORUS_OP_COUNT_ || !g_ops[kind])
+    return report(CHORUS_ERROR_UNSUPPORTED,
+                  "reference: op kind " + std::to_string(kind) + " is not one the reference knows");
+  try {
+    return g_ops[kind](op);
+  } catch (const std::bad_alloc&) {
+    return report(CHORUS_ERROR_OUT_OF_MEMORY, "reference: op kind " + std::to_string(kind) +
+                                                  " ran out of host memory for its scratch space");
+  }
 }
 
 const chorus_backend_vtable* vtable() {
@@ -302,8 +340,9 @@ const chorus_backend_vtable* vtable() {
       .event_wait = event_wait,
       .event_elapsed_ms = event_elapsed_ms,
       .op_supports = op_supports,
-      .op_prepare = op_prepare,
+      .op_create = op_create,
       .op_execute = op_execute,
+      .op_destroy = op_destroy,
       .device_kernel_stats = nullptr,  // nothing is compiled at run time
   };
   return &table;

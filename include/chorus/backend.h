@@ -2,17 +2,37 @@
  * backend.h — the plugin ABI: what a chorus backend implements.
  *
  * A backend is a shared library libchorus-<name>.so exporting one C symbol,
- * chorus_backend_entry, that returns its vtable for the ABI version libchorus
- * asks for (NULL when it cannot serve that version). libchorus validates every
- * op call and hands the backend a *normalised* op descriptor (see below), so a
- * backend never re-checks shapes and never handles broadcasting, transposes
- * or axis permutations itself: all of those arrive folded into strides.
+ * chorus_backend_entry, that returns its vtable. libchorus validates every op
+ * call against the op's schema and hands the backend a *normalised* op record
+ * (see below), so a backend never re-checks shapes and never handles
+ * broadcasting, transposes, axis permutations or axis collapsing itself: all
+ * of those arrive folded into strides.
+ *
+ * Versions. CHORUS_BACKEND_ABI_VERSION is major << 16 | minor. A minor
+ * version only adds: op kinds, enum values (unary ops, ...), trailing
+ * attribute fields whose zero value means "as before", trailing vtable and
+ * host-api entries. libchorus loads a plugin of any minor version of its
+ * major and refuses another major with both versions in the message. A plugin
+ * built for an older minor simply answers CHORUS_ERROR_UNSUPPORTED for what
+ * it does not know, which chorus_backend_attrs_known() makes a one-liner.
+ *
+ * Ops follow a prepared-primitive lifecycle: op_create plans (and compiles)
+ * once for a record of tensor *layouts*; op_execute runs that on a queue with
+ * the buffers and element offsets of one call; op_destroy frees it. libchorus
+ * keeps what op_create returns in its plan cache and in user plans.
  *
  * Failures: a backend returns a status and reports its sentence through
  * host->set_error (the message then reaches chorus_last_error_message()).
+ * Statuses mean the same on every backend: CHORUS_ERROR_UNSUPPORTED for an op
+ * kind, enum value, attribute, dtype or layout the backend does not
+ * implement (libchorus may then lower the op to other ops); never
+ * CHORUS_ERROR_INVALID_ARGUMENT for those, since libchorus has validated the
+ * call already.
  */
 #ifndef CHORUS_BACKEND_H
 #define CHORUS_BACKEND_H
+
+#include <string.h>
 
 #include "chorus/chorus.h"
 
@@ -20,31 +40,18 @@
 extern "C" {
 #endif
 
-#define CHORUS_BACKEND_ABI_VERSION 1
+#define CHORUS_BACKEND_ABI_MAJOR 2
+#define CHORUS_BACKEND_ABI_MINOR CHORUS_ABI_LEVEL
+#define CHORUS_BACKEND_ABI_VERSION ((CHORUS_BACKEND_ABI_MAJOR << 16) | CHORUS_BACKEND_ABI_MINOR)
+#define CHORUS_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
+#define CHORUS_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
 #define CHORUS_BACKEND_ENTRY_SYMBOL "chorus_backend_entry"
-#define CHORUS_OP_MAX_TENSORS 6
 
-typedef enum chorus_op_kind {
-  CHORUS_OP_INVALID = 0,
-  CHORUS_OP_COPY = 1,       /* tensors: src, dst */
-  CHORUS_OP_FILL = 2,       /* tensors: dst; value */
-  CHORUS_OP_UNARY = 3,      /* tensors: x, y; subop = chorus_unary_op */
-  CHORUS_OP_BINARY = 4,     /* tensors: a, b, out; subop = chorus_binary_op */
-  CHORUS_OP_COMPARE = 5,    /* tensors: a, b, out(u8); subop = chorus_compare_op */
-  CHORUS_OP_WHERE = 6,      /* tensors: condition(u8), a, b, out */
-  CHORUS_OP_REDUCE = 7,     /* tensors: x, out; subop = chorus_reduce_op; axes_mask */
-  CHORUS_OP_ARGMAX = 8,     /* tensors: x, out(i64); axis */
-  CHORUS_OP_GEMM = 9,       /* tensors: a, b, c, bias; alpha, beta, activation */
-  CHORUS_OP_SOFTMAX = 10,   /* tensors: x, y; subop = 1 for log-softmax; axis */
-  CHORUS_OP_LAYER_NORM = 11, /* tensors: x, y, gamma, beta; eps */
-  CHORUS_OP_RMS_NORM = 12,  /* tensors: x, y, gamma; eps */
-  CHORUS_OP_COUNT_ = 13,
-  CHORUS_OP_FORCE32 = 0x7fffffff
-} chorus_op_kind;
-
-/* A tensor view as a backend sees it: buffer is the backend's own handle. */
+/* A tensor as a backend sees it. In the record given to op_create it is a
+ * layout only: buffer is NULL and offset 0. An absent optional tensor has
+ * dtype CHORUS_DTYPE_INVALID and rank 0. */
 typedef struct chorus_backend_tensor {
-  void* buffer; /* NULL for an absent optional tensor */
+  void* buffer;
   chorus_dtype dtype;
   uint32_t rank;
   int64_t shape[CHORUS_MAX_RANK];
@@ -53,40 +60,46 @@ typedef struct chorus_backend_tensor {
 } chorus_backend_tensor;
 
 /*
- * The normalised op. Guarantees libchorus gives every backend:
+ * The normalised op. Guarantees libchorus gives every backend (each op's
+ * schema in src/ops/<family>/schema.cpp states its normal form exactly):
+ * - tensors come in the op's slot order (chorus.h's argument order);
  * - no output is empty (zero-size ops never reach a backend); only GEMM may
  *   see an empty input, when K == 0 (then c = act(beta * c + bias));
- * - COPY/UNARY/BINARY/COMPARE/WHERE: every tensor has the output's rank and
- *   shape; broadcast inputs have stride 0 on broadcast axes;
- * - REDUCE: the reduced axes are the last popcount(axes_mask) axes of x
- *   (axes_mask has exactly those bits); out has x's rank with extent 1 on
- *   them;
- * - ARGMAX and SOFTMAX: axis == rank - 1; ARGMAX's out has extent 1 there;
+ * - axes are collapsed once, by libchorus: extent-1 axes are dropped and
+ *   neighbouring axes that every operand walks as one run are merged;
+ * - elementwise ops (copy, fill, unary, binary, compare, where): every tensor
+ *   has the output's rank (>= 1) and shape; broadcast inputs have stride 0;
+ * - row ops (reduce, argmax, softmax, norms, cumsum): the last axes are the
+ *   row (reduce: the last popcount(axes_mask) axes, which axes_mask then
+ *   names; the others: the last axis, which axis then names); outputs of
+ *   reduce and argmax have extent 1 and stride 0 there; gamma and beta have
+ *   x's shape with stride 0 on the row-picking axes;
  * - GEMM: a is [batch, M, K], b is [batch, K, N], c is [batch, M, N] (rank 3,
  *   transposes folded into strides, batch broadcasts as stride 0); bias, when
- *   has_bias, is [batch, M, N] with stride-0 broadcast axes;
- * - LAYER_NORM/RMS_NORM: normalised over the last axis; gamma and beta, when
- *   present, have x's rank and shape (stride 0 except on the last axis);
+ *   present, is [batch, M, N] with stride-0 broadcast axes;
+ * - attrs is the op's full, current attributes struct (attrs_size bytes) with
+ *   normalised values: defaults filled in, fields an op variant does not use
+ *   zeroed, and the rounding of docs/ops.md applied (clamp's bounds to the
+ *   dtype, leaky_relu's alpha to the compute type);
  * - numerics holds the queue's requested chorus_numerics_flags.
  */
-typedef struct chorus_op_desc {
-  uint32_t struct_size; /* sizeof(chorus_op_desc) */
+typedef struct chorus_op_record {
+  uint32_t struct_size; /* sizeof(chorus_op_record) */
   chorus_op_kind kind;
-  int32_t subop;
   uint32_t numerics;
-  uint32_t axes_mask;
-  int32_t axis;
-  chorus_activation activation;
-  int32_t has_bias;
-  int32_t has_gamma;
-  int32_t has_beta;
-  double alpha;
-  double beta;
-  double eps;
-  double value;
   uint32_t tensor_count;
-  chorus_backend_tensor tensors[CHORUS_OP_MAX_TENSORS];
-} chorus_op_desc;
+  const chorus_backend_tensor* tensors;
+  const void* attrs; /* NULL for an op without attributes */
+  uint32_t attrs_size;
+  uint32_t reserved;
+} chorus_op_record;
+
+/* One tensor of one execution: the backend's buffer handle (NULL for an
+ * absent optional tensor) and the view's first element within it. */
+typedef struct chorus_backend_binding {
+  void* buffer;
+  int64_t offset;
+} chorus_backend_binding;
 
 /* What libchorus offers a plugin. */
 typedef struct chorus_host_api {
@@ -141,18 +154,38 @@ typedef struct chorus_backend_vtable {
   chorus_status (*event_wait)(void* event);
   chorus_status (*event_elapsed_ms)(void* start, void* end, double* milliseconds);
 
-  /* CHORUS_OK, or CHORUS_ERROR_UNSUPPORTED with the reason. */
-  chorus_status (*op_supports)(void* device, const chorus_op_desc* desc);
-  /* Compiles what desc needs ahead of use (may be a no-op). */
-  chorus_status (*op_prepare)(void* device, const chorus_op_desc* desc);
-  chorus_status (*op_execute)(void* queue, const chorus_op_desc* desc);
+  /* CHORUS_OK, or CHORUS_ERROR_UNSUPPORTED with the reason. Must agree with
+   * op_create. */
+  chorus_status (*op_supports)(void* device, const chorus_op_record* op);
+  /* Plans (and compiles) the op for the layouts in op; *prepared is the
+   * backend's own object, used by any queue of the device, from any thread. */
+  chorus_status (*op_create)(void* device, const chorus_op_record* op, void** prepared);
+  /* Enqueues a prepared op: bindings[i] is tensor i's buffer and offset. */
+  chorus_status (*op_execute)(void* queue, void* prepared, const chorus_backend_binding* bindings,
+                              uint32_t binding_count);
+  void (*op_destroy)(void* device, void* prepared);
 
   /* Kernel build statistics of an open device; may be NULL (all zero). */
   chorus_status (*device_kernel_stats)(void* device, chorus_kernel_stats* stats);
 } chorus_backend_vtable;
 
-/* The one symbol a plugin exports. */
+/* The one symbol a plugin exports. libchorus calls it with its own
+ * CHORUS_BACKEND_ABI_VERSION; a plugin returns its vtable when it serves that
+ * major version (whatever the minor), and for abi_version 0 ("describe
+ * yourself") always, so that a mismatch can name both versions. */
 typedef const chorus_backend_vtable* (*chorus_backend_entry_fn)(uint32_t abi_version);
+
+/* 1 when the attributes a record carries hold nothing past the first
+ * known_size bytes, the size of the struct this plugin was built with: the
+ * fields a newer libchorus added are all at their "as before" zero value. A
+ * plugin answers CHORUS_ERROR_UNSUPPORTED otherwise. */
+static inline int chorus_backend_attrs_known(const chorus_op_record* op, uint32_t known_size) {
+  const unsigned char* bytes = (const unsigned char*)op->attrs;
+  uint32_t i;
+  for (i = known_size; i < op->attrs_size; ++i)
+    if (bytes[i] != 0) return 0;
+  return 1;
+}
 
 #ifdef __cplusplus
 } /* extern "C" */

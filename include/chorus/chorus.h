@@ -25,8 +25,16 @@ extern "C" {
 #endif
 
 #define CHORUS_VERSION_MAJOR 0
-#define CHORUS_VERSION_MINOR 1
+#define CHORUS_VERSION_MINOR 2
 #define CHORUS_VERSION_PATCH 0
+
+/* The minor version of the op set (plugin ABI 2.x) this header shows. A
+ * plugin or program may define it lower before including chorus.h to be
+ * built exactly as against that older header: items marked "since 2.N"
+ * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
+#ifndef CHORUS_ABI_LEVEL
+#define CHORUS_ABI_LEVEL 1
+#endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
 
@@ -232,16 +240,49 @@ typedef struct chorus_tensor {
   int64_t offset;
 } chorus_tensor;
 
-/* Fills *out with a contiguous row-major view of buffer at element offset 0. */
+/* Fills *out with a contiguous row-major view of buffer at element offset 0.
+ * A shape whose element count passes INT64_MAX is an invalid argument. */
 CHORUS_API chorus_status chorus_tensor_contiguous(chorus_buffer buffer, chorus_dtype dtype,
                                                   uint32_t rank, const int64_t* shape,
                                                   chorus_tensor* out);
+/* The element count, or -1 when tensor is NULL, its rank is above
+ * CHORUS_MAX_RANK, an extent is negative, or the count passes INT64_MAX. */
 CHORUS_API int64_t chorus_tensor_numel(const chorus_tensor* tensor);
 
 /* --------------------------------------------------------------------- ops */
 /* Every op is enqueued on a queue and validated first. Inputs broadcast to
  * the output's shape (numpy rules, aligned at the last axis). Zero-size
- * tensors are a valid no-op. See docs/ops.md for exact semantics. */
+ * tensors are a valid no-op. See docs/ops.md for exact semantics.
+ *
+ * Each op has a kind, an attributes struct (plain data starting with its own
+ * struct_size, so it can grow) and tensor slots in a fixed order: the order
+ * of the arguments of its named function below. chorus_op_run and the plans
+ * take that order too; chorus_op_info_get describes every op's slots and
+ * attributes at run time. Items marked "since 2.1" arrived with plugin ABI
+ * 2.1; plugins built before them answer CHORUS_ERROR_UNSUPPORTED. */
+
+typedef enum chorus_op_kind {
+  CHORUS_OP_INVALID = 0,
+  CHORUS_OP_COPY = 1,        /* src, dst                      (no attributes) */
+  CHORUS_OP_FILL = 2,        /* dst                           chorus_fill_attrs */
+  CHORUS_OP_UNARY = 3,       /* x, y                          chorus_unary_attrs */
+  CHORUS_OP_BINARY = 4,      /* a, b, out                     chorus_binary_attrs */
+  CHORUS_OP_COMPARE = 5,     /* a, b, out (u8)                chorus_compare_attrs */
+  CHORUS_OP_WHERE = 6,       /* condition (u8), a, b, out     (no attributes) */
+  CHORUS_OP_REDUCE = 7,      /* x, out                        chorus_reduce_attrs */
+  CHORUS_OP_ARGMAX = 8,      /* x, out (i64)                  chorus_argmax_attrs */
+  CHORUS_OP_GEMM = 9,        /* a, b, bias (optional), c      chorus_gemm_desc */
+  CHORUS_OP_SOFTMAX = 10,    /* x, y                          chorus_softmax_attrs */
+  CHORUS_OP_LAYER_NORM = 11, /* x, gamma?, beta?, y           chorus_norm_attrs */
+  CHORUS_OP_RMS_NORM = 12,   /* x, gamma?, y                  chorus_norm_attrs */
+#if CHORUS_ABI_LEVEL >= 1
+  CHORUS_OP_CUMSUM = 13,     /* x, y                          chorus_cumsum_attrs (since 2.1) */
+  CHORUS_OP_COUNT_ = 14,
+#else
+  CHORUS_OP_COUNT_ = 13,
+#endif
+  CHORUS_OP_FORCE32 = 0x7fffffff
+} chorus_op_kind;
 
 typedef enum chorus_unary_op {
   CHORUS_UNARY_NEG = 0,
@@ -256,7 +297,28 @@ typedef enum chorus_unary_op {
   CHORUS_UNARY_GELU_ERF = 9,
   CHORUS_UNARY_GELU_TANH = 10,
   CHORUS_UNARY_SILU = 11,
+#if CHORUS_ABI_LEVEL >= 1 /* since 2.1 */
+  CHORUS_UNARY_LEAKY_RELU = 12,  /* alpha: slope below 0 (default 0.01) */
+  CHORUS_UNARY_ELU = 13,         /* alpha (default 1) */
+  CHORUS_UNARY_SOFTPLUS = 14,
+  CHORUS_UNARY_HARDSIGMOID = 15,
+  CHORUS_UNARY_HARDSWISH = 16,
+  CHORUS_UNARY_SIN = 17,
+  CHORUS_UNARY_COS = 18,
+  CHORUS_UNARY_ERF = 19,
+  CHORUS_UNARY_LOG1P = 20,
+  CHORUS_UNARY_EXPM1 = 21,
+  CHORUS_UNARY_FLOOR = 22,
+  CHORUS_UNARY_CEIL = 23,
+  CHORUS_UNARY_ROUND = 24,       /* to nearest, ties to even */
+  CHORUS_UNARY_SIGN = 25,
+  CHORUS_UNARY_SQUARE = 26,
+  CHORUS_UNARY_RECIPROCAL = 27,
+  CHORUS_UNARY_CLAMP = 28,       /* alpha = min, beta = max */
+  CHORUS_UNARY_COUNT_ = 29,
+#else
   CHORUS_UNARY_COUNT_ = 12,
+#endif
   CHORUS_UNARY_FORCE32 = 0x7fffffff
 } chorus_unary_op;
 
@@ -302,13 +364,94 @@ typedef enum chorus_activation {
   CHORUS_ACTIVATION_FORCE32 = 0x7fffffff
 } chorus_activation;
 
+/* Attributes. A caller sets struct_size to sizeof the struct it was built
+ * with; fields past it take their defaults, so a program built against an
+ * older chorus.h keeps working. */
+typedef struct chorus_fill_attrs {
+  uint32_t struct_size;
+  uint32_t reserved; /* 0 */
+  double value;
+} chorus_fill_attrs;
+
+typedef struct chorus_unary_attrs {
+  uint32_t struct_size;
+  chorus_unary_op op;
+#if CHORUS_ABI_LEVEL >= 1
+  /* since 2.1: leaky_relu's and elu's alpha; clamp's min (alpha) and max
+   * (beta). Ignored by the other ops. */
+  double alpha;
+  double beta;
+#endif
+} chorus_unary_attrs;
+
+typedef struct chorus_binary_attrs {
+  uint32_t struct_size;
+  chorus_binary_op op;
+} chorus_binary_attrs;
+
+typedef struct chorus_compare_attrs {
+  uint32_t struct_size;
+  chorus_compare_op op;
+} chorus_compare_attrs;
+
+typedef struct chorus_reduce_attrs {
+  uint32_t struct_size;
+  chorus_reduce_op op;
+  uint32_t axes_mask; /* bit k: reduce axis k */
+} chorus_reduce_attrs;
+
+typedef struct chorus_argmax_attrs {
+  uint32_t struct_size;
+  int32_t axis; /* negative counts from the end */
+} chorus_argmax_attrs;
+
+typedef struct chorus_gemm_desc {
+  uint32_t struct_size; /* sizeof(chorus_gemm_desc) */
+  int32_t transpose_a;  /* use A^T (swap A's last two axes) */
+  int32_t transpose_b;
+  double alpha;
+  double beta;
+  chorus_activation activation;
+} chorus_gemm_desc;
+
+typedef struct chorus_softmax_attrs {
+  uint32_t struct_size;
+  int32_t axis; /* negative counts from the end */
+  int32_t log;  /* 1: log-softmax */
+} chorus_softmax_attrs;
+
+typedef struct chorus_norm_attrs {
+  uint32_t struct_size;
+  uint32_t reserved; /* 0 */
+  double eps;
+} chorus_norm_attrs;
+
+#if CHORUS_ABI_LEVEL >= 1
+typedef struct chorus_cumsum_attrs { /* since 2.1 */
+  uint32_t struct_size;
+  int32_t axis;      /* negative counts from the end */
+  int32_t exclusive; /* 1: y_i sums the elements before i, not up to it */
+  int32_t reverse;   /* 1: sums run from the end of the axis */
+} chorus_cumsum_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
 /* Every element of dst = value converted to dst's dtype. */
 CHORUS_API chorus_status chorus_fill(chorus_queue queue, const chorus_tensor* dst, double value);
+/* The unary ops with their default attributes. */
 CHORUS_API chorus_status chorus_unary(chorus_queue queue, chorus_unary_op op,
                                       const chorus_tensor* x, const chorus_tensor* y);
+/* Any unary op with explicit attributes (leaky_relu, elu, clamp). */
+CHORUS_API chorus_status chorus_unary_ex(chorus_queue queue, const chorus_unary_attrs* attrs,
+                                         const chorus_tensor* x, const chorus_tensor* y);
+#if CHORUS_ABI_LEVEL >= 1
+/* y = min(max(x, min), max); min and max are first rounded to x's dtype.
+ * Since 2.1. */
+CHORUS_API chorus_status chorus_clamp(chorus_queue queue, const chorus_tensor* x, double min,
+                                      double max, const chorus_tensor* y);
+#endif
 CHORUS_API chorus_status chorus_binary(chorus_queue queue, chorus_binary_op op,
                                        const chorus_tensor* a, const chorus_tensor* b,
                                        const chorus_tensor* out);
@@ -332,15 +475,6 @@ CHORUS_API chorus_status chorus_reduce(chorus_queue queue, chorus_reduce_op op,
 CHORUS_API chorus_status chorus_argmax(chorus_queue queue, const chorus_tensor* x, int32_t axis,
                                        const chorus_tensor* out);
 
-typedef struct chorus_gemm_desc {
-  uint32_t struct_size; /* sizeof(chorus_gemm_desc) */
-  int32_t transpose_a;  /* use A^T (swap A's last two axes) */
-  int32_t transpose_b;
-  double alpha;
-  double beta;
-  chorus_activation activation;
-} chorus_gemm_desc;
-
 /* c = activation(alpha * op(a) @ op(b) + beta * c + bias).
  * a: [M,K] or [batch..,M,K]; b: [K,N] or [batch..,K,N]; c: [batch..,M,N];
  * batch axes broadcast; bias (may be NULL) broadcasts to c (usually [N]).
@@ -361,6 +495,110 @@ CHORUS_API chorus_status chorus_layer_norm(chorus_queue queue, const chorus_tens
 CHORUS_API chorus_status chorus_rms_norm(chorus_queue queue, const chorus_tensor* x,
                                          const chorus_tensor* gamma, double eps,
                                          const chorus_tensor* y);
+#if CHORUS_ABI_LEVEL >= 1
+/* Running sums of x along axis into y (same shape; may be x itself).
+ * Since 2.1. */
+CHORUS_API chorus_status chorus_cumsum(chorus_queue queue, const chorus_tensor* x, int32_t axis,
+                                       int32_t exclusive, int32_t reverse, const chorus_tensor* y);
+#endif
+
+/* -------------------------------------------------------- any op, and plans */
+
+/* Runs any op: kind, its attributes struct (NULL for ops without, or for
+ * every default), and its tensors in slot order (NULL for an absent optional
+ * tensor). The named functions above are this call. */
+CHORUS_API chorus_status chorus_op_run(chorus_queue queue, chorus_op_kind kind, const void* attrs,
+                                       uint32_t tensor_count, const chorus_tensor* const* tensors);
+
+/* A plan is an op prepared once for the layouts (dtype, shape, strides) of
+ * its tensors: validation, planning and kernel compilation happen in
+ * chorus_plan_create; chorus_plan_execute then only checks that the tensors
+ * it gets have those layouts and fit their buffers, and enqueues. Buffers and
+ * element offsets may change from one execution to the next. A plan belongs to
+ * the queue's device and numerics; it may execute on any queue of that device
+ * with the same numerics. Plain op calls keep plans of their own in a cache. */
+typedef struct chorus_plan_t* chorus_plan;
+
+CHORUS_API chorus_status chorus_plan_create(chorus_queue queue, chorus_op_kind kind,
+                                            const void* attrs, uint32_t tensor_count,
+                                            const chorus_tensor* const* tensors,
+                                            chorus_plan* out);
+CHORUS_API chorus_status chorus_plan_execute(chorus_plan plan, chorus_queue queue,
+                                             uint32_t tensor_count,
+                                             const chorus_tensor* const* tensors);
+CHORUS_API void chorus_plan_destroy(chorus_plan plan);
+
+typedef enum chorus_op_path {
+  CHORUS_OP_PATH_NONE = 0,      /* nothing runs (a zero-size output) */
+  CHORUS_OP_PATH_NATIVE = 1,    /* the backend's own implementation of the op */
+  CHORUS_OP_PATH_COMPOSITE = 2, /* lowered by libchorus to other ops */
+  CHORUS_OP_PATH_FORCE32 = 0x7fffffff
+} chorus_op_path;
+
+typedef struct chorus_plan_info {
+  uint32_t struct_size;
+  chorus_op_kind kind;
+  chorus_op_path path;
+  uint32_t steps;           /* backend ops one execution runs */
+  uint64_t scratch_bytes;   /* queue scratch a composite uses for its temporaries */
+  char description[256];    /* "log_softmax = max, sub, exp, sum, log, sub" */
+} chorus_plan_info;
+
+CHORUS_API chorus_status chorus_plan_info_get(chorus_plan plan, chorus_plan_info* info);
+/* What the last op that ran on the queue (a plain call or a plan) was. */
+CHORUS_API chorus_status chorus_queue_last_op(chorus_queue queue, chorus_plan_info* info);
+
+/* ------------------------------------------------------- op introspection */
+
+typedef enum chorus_slot_role {
+  CHORUS_SLOT_INPUT = 1,
+  CHORUS_SLOT_OUTPUT = 2,
+  CHORUS_SLOT_INOUT = 3, /* read and written (gemm's c when beta != 0) */
+  CHORUS_SLOT_ROLE_FORCE32 = 0x7fffffff
+} chorus_slot_role;
+
+typedef struct chorus_op_slot_info {
+  const char* name;    /* "x", "gamma", ... */
+  chorus_slot_role role;
+  int32_t optional;    /* 1: may be NULL */
+  uint32_t dtype_mask; /* bit (1u << chorus_dtype) per dtype it may have (any variant) */
+} chorus_op_slot_info;
+
+typedef enum chorus_attr_type {
+  CHORUS_ATTR_INT32 = 1,
+  CHORUS_ATTR_UINT32 = 2,
+  CHORUS_ATTR_DOUBLE = 3,
+  CHORUS_ATTR_ENUM = 4, /* int32, one of enum_names */
+  CHORUS_ATTR_BOOL = 5, /* int32, 0 or 1 */
+  CHORUS_ATTR_TYPE_FORCE32 = 0x7fffffff
+} chorus_attr_type;
+
+typedef struct chorus_op_attr_info {
+  const char* name;
+  chorus_attr_type type;
+  uint32_t offset;           /* in the attributes struct */
+  double default_value;
+  uint32_t enum_count;
+  const char* const* enum_names; /* enum_count names, value i = names[i] */
+  const uint32_t* enum_dtypes;   /* dtype mask of the first slot per enum value, or NULL */
+} chorus_op_attr_info;
+
+typedef struct chorus_op_info {
+  uint32_t struct_size;
+  chorus_op_kind kind;
+  const char* name;    /* "unary", "cumsum" */
+  const char* family;  /* its folder in src/ops/ */
+  const char* summary; /* one line */
+  uint32_t attrs_size; /* sizeof its attributes struct (0: none) */
+  uint32_t slot_count;
+  const chorus_op_slot_info* slots;
+  uint32_t attr_count;
+  const chorus_op_attr_info* attrs;
+  uint32_t composite_count; /* ways libchorus can lower it to other ops */
+} chorus_op_info;
+
+/* Fills *info for kind; the strings and arrays live as long as the library. */
+CHORUS_API chorus_status chorus_op_info_get(chorus_op_kind kind, chorus_op_info* info);
 
 /* ------------------------------------------------------------------- cache */
 

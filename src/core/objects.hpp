@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/dispatch.hpp"
+
 namespace chorus::core {
 
 // One loaded backend (built in or dlopen'ed).
@@ -34,6 +36,12 @@ struct DeviceState {
   std::shared_ptr<Plugin> plugin;
   void* handle = nullptr;
   chorus_device_info info{};
+  PlanCache plans;  // emptied before the device closes: plans hold backend ops
+  // CHORUS_COMPOSITES at open: op names ("softmax", "log_softmax") or "all"
+  // whose composite is tried before the backend's native op (for testing
+  // composites on backends that have native kernels).
+  std::vector<std::string> prefer_composite;
+  bool prefers_composite(const std::string& name, const std::string& label) const;
   ~DeviceState();
 };
 
@@ -55,6 +63,16 @@ struct chorus_queue_t {
   std::shared_ptr<chorus::core::DeviceState> device;
   void* handle = nullptr;
   uint32_t numerics_requested = 0;
+  // Temporaries of composites: one backend buffer, grown on demand (ops on
+  // one queue run in order, so they can share it).
+  void* scratch = nullptr;
+  uint64_t scratch_bytes = 0;
+  std::shared_ptr<const chorus::core::Plan> last;  // chorus_queue_last_op
+};
+
+struct chorus_plan_t {
+  std::shared_ptr<chorus::core::DeviceState> device;
+  std::shared_ptr<const chorus::core::Plan> plan;
 };
 
 struct chorus_buffer_t {

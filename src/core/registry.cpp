@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -29,6 +30,7 @@ Plugin::~Plugin() {
 }
 
 DeviceState::~DeviceState() {
+  plans.clear();  // the backend ops they hold are destroyed with the device open
   if (handle && plugin && plugin->vtable->device_close) plugin->vtable->device_close(handle);
 }
 
@@ -128,24 +130,46 @@ std::shared_ptr<Plugin> load_plugin(const fs::path& file, const std::string& nam
     return plugin;
   }
   const chorus_backend_vtable* vt = entry(CHORUS_BACKEND_ABI_VERSION);
+  const auto version_text = [](uint32_t v) {
+    return std::to_string(CHORUS_BACKEND_ABI_MAJOR_OF(v)) + "." +
+           std::to_string(CHORUS_BACKEND_ABI_MINOR_OF(v));
+  };
+  const std::string ours = version_text(CHORUS_BACKEND_ABI_VERSION);
   if (!vt) {
+    // Which version is it? A plugin of ABI 2 or later describes itself for
+    // version 0; one of ABI 1 answered only its own number.
+    const chorus_backend_vtable* self = entry(0);
+    if (!self) self = entry(1);
     plugin->status = CHORUS_ERROR_ABI_MISMATCH;
-    plugin->reason = "the plugin does not serve plugin ABI version " +
-                     std::to_string(CHORUS_BACKEND_ABI_VERSION) + " that this libchorus needs";
+    if (self && self->abi_version == 1) {
+      plugin->reason = "plugin ABI version 1 but this libchorus needs version " + ours +
+                       " (major " + std::to_string(CHORUS_BACKEND_ABI_MAJOR) +
+                       "); rebuild the plugin";
+    } else if (self) {
+      plugin->reason = "plugin ABI version " + version_text(self->abi_version) +
+                       " but this libchorus needs version " + ours + " (major " +
+                       std::to_string(CHORUS_BACKEND_ABI_MAJOR) + "); rebuild the plugin";
+    } else {
+      plugin->reason = "the plugin does not serve plugin ABI version " + ours +
+                       " that this libchorus needs, nor says which version it is";
+    }
     return plugin;
   }
-  if (vt->abi_version != CHORUS_BACKEND_ABI_VERSION) {
+  if (CHORUS_BACKEND_ABI_MAJOR_OF(vt->abi_version) != CHORUS_BACKEND_ABI_MAJOR) {
     plugin->status = CHORUS_ERROR_ABI_MISMATCH;
-    plugin->reason = "plugin ABI version " + std::to_string(vt->abi_version) +
-                     " but this libchorus needs version " +
-                     std::to_string(CHORUS_BACKEND_ABI_VERSION) + "; rebuild the plugin";
+    plugin->reason = "plugin ABI version " + version_text(vt->abi_version) +
+                     " but this libchorus needs version " + ours + " (major " +
+                     std::to_string(CHORUS_BACKEND_ABI_MAJOR) + "); rebuild the plugin";
     return plugin;
   }
-  if (vt->struct_size < sizeof(chorus_backend_vtable)) {
+  // Every entry up to op_destroy exists since 2.0; later ones are checked
+  // for before use.
+  if (vt->struct_size < offsetof(chorus_backend_vtable, device_kernel_stats)) {
     plugin->status = CHORUS_ERROR_ABI_MISMATCH;
     plugin->reason = "plugin vtable is " + std::to_string(vt->struct_size) +
-                     " bytes, smaller than the " + std::to_string(sizeof(chorus_backend_vtable)) +
-                     " this libchorus needs";
+                     " bytes, smaller than the " +
+                     std::to_string(offsetof(chorus_backend_vtable, device_kernel_stats)) +
+                     " every ABI " + std::to_string(CHORUS_BACKEND_ABI_MAJOR) + " plugin has";
     return plugin;
   }
   if (!vt->name || name != vt->name) {
@@ -364,6 +388,7 @@ CHORUS_API chorus_status chorus_device_open(chorus_context context, const char* 
   auto state = std::make_shared<DeviceState>();
   state->plugin = plugin;
   state->info = *chosen;
+  state->prefer_composite = split_list(std::getenv("CHORUS_COMPOSITES"), ", :");
   fail(CHORUS_OK, "");
   const chorus_status status =
       plugin->vtable->device_open(plugin->state, chosen->index, &state->handle);
@@ -393,7 +418,9 @@ CHORUS_API chorus_status chorus_device_kernel_stats(chorus_device device,
   if (!stats) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "device_kernel_stats: stats is NULL");
   *stats = chorus_kernel_stats{};
   const auto* vt = device->state->plugin->vtable;
-  if (!vt->device_kernel_stats) return CHORUS_OK;
+  if (vt->struct_size < offsetof(chorus_backend_vtable, device_kernel_stats) + sizeof(void*) ||
+      !vt->device_kernel_stats)
+    return CHORUS_OK;
   return vt->device_kernel_stats(device->state->handle, stats);
 }
 

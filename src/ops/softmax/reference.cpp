@@ -1,0 +1,51 @@
+// reference.cpp — the oracle's softmax and log-softmax along the last axis
+// (the normal form): the row maximum subtracted first, sums in double (long
+// double for f64), rounded once.
+#include "reference_common.hpp"
+
+namespace chorus::ops::softmax {
+namespace {
+
+using namespace chorus::reference;
+
+template <typename T>
+void softmax_loop(bool log_softmax, const Tensor& x, const Tensor& y) {
+  const uint32_t last = x.rank - 1;
+  const int64_t n = x.shape[last];
+  for_each_index(last, x.shape, [&](const int64_t* row) {
+    const int64_t x0 = element_of(x, row);
+    const int64_t y0 = element_of(y, row);
+    const auto x_at = [&](int64_t j) { return load_as<T>(x, x0 + j * x.strides[last]); };
+    // No special cases: an infinite max gives inf - inf = NaN in s, and so
+    // does a NaN anywhere in the row, so such a row comes out all NaN.
+    T m = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < n; ++j) m = maximum(m, x_at(j));
+    T s = 0;
+    for (int64_t j = 0; j < n; ++j) s += std::exp(x_at(j) - m);
+    // Computed before writing: y may be x itself.
+    std::vector<T> out(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      const T shifted = x_at(j) - m;
+      out[static_cast<size_t>(j)] = log_softmax ? shifted - std::log(s) : std::exp(shifted) / s;
+    }
+    for (int64_t j = 0; j < n; ++j)
+      store_rounded(y, y0 + j * y.strides[last], out[static_cast<size_t>(j)]);
+  });
+}
+
+chorus_status run_softmax(const BoundOp& op) {
+  const bool log = op.attrs_as<chorus_softmax_attrs>().log != 0;
+  const Tensor& x = op[0];
+  const Tensor& y = op[1];
+  if (y.dtype == CHORUS_DTYPE_F64)
+    softmax_loop<long double>(log, x, y);
+  else
+    softmax_loop<double>(log, x, y);
+  return CHORUS_OK;
+}
+
+}  // namespace
+
+void register_reference() { chorus::reference::register_op(CHORUS_OP_SOFTMAX, run_softmax); }
+
+}  // namespace chorus::ops::softmax
