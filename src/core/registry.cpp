@@ -172,6 +172,27 @@ std::shared_ptr<Plugin> load_plugin(const fs::path& file, const std::string& nam
                      " every ABI " + std::to_string(CHORUS_BACKEND_ABI_MAJOR) + " plugin has";
     return plugin;
   }
+  const void* const required[] = {
+      reinterpret_cast<const void*>(vt->plugin_create), reinterpret_cast<const void*>(vt->plugin_destroy),
+      reinterpret_cast<const void*>(vt->device_count),  reinterpret_cast<const void*>(vt->device_info),
+      reinterpret_cast<const void*>(vt->device_open),   reinterpret_cast<const void*>(vt->device_close),
+      reinterpret_cast<const void*>(vt->buffer_create), reinterpret_cast<const void*>(vt->buffer_destroy),
+      reinterpret_cast<const void*>(vt->queue_create),  reinterpret_cast<const void*>(vt->queue_destroy),
+      reinterpret_cast<const void*>(vt->queue_sync),    reinterpret_cast<const void*>(vt->queue_numerics),
+      reinterpret_cast<const void*>(vt->buffer_write),  reinterpret_cast<const void*>(vt->buffer_read),
+      reinterpret_cast<const void*>(vt->buffer_copy),   reinterpret_cast<const void*>(vt->buffer_fill),
+      reinterpret_cast<const void*>(vt->event_create),  reinterpret_cast<const void*>(vt->event_destroy),
+      reinterpret_cast<const void*>(vt->event_record),  reinterpret_cast<const void*>(vt->event_wait),
+      reinterpret_cast<const void*>(vt->event_elapsed_ms), reinterpret_cast<const void*>(vt->op_supports),
+      reinterpret_cast<const void*>(vt->op_create),     reinterpret_cast<const void*>(vt->op_execute),
+      reinterpret_cast<const void*>(vt->op_destroy)};
+  for (const void* function : required) {
+    if (function) continue;
+    plugin->status = CHORUS_ERROR_ABI_MISMATCH;
+    plugin->reason = "plugin vtable leaves an entry every ABI " +
+                     std::to_string(CHORUS_BACKEND_ABI_MAJOR) + " plugin must have NULL";
+    return plugin;
+  }
   if (!vt->name || name != vt->name) {
     plugin->status = CHORUS_ERROR_ABI_MISMATCH;
     plugin->reason = std::string("plugin calls itself '") + (vt->name ? vt->name : "(null)") +

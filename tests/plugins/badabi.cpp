@@ -1,12 +1,12 @@
 // badabi.cpp — a plugin built only for tests: it was "built" for a future
-// plugin ABI, so libchorus must list it as unusable with both version numbers
-// in the reason, and carry on with every other backend.
+// major version of the plugin ABI, so libchorus must list it as unusable with
+// both version numbers in the reason, and carry on with every other backend.
 #include <chorus/backend.h>
 
 namespace {
 const chorus_backend_vtable future_vtable = [] {
   chorus_backend_vtable v{};
-  v.abi_version = CHORUS_BACKEND_ABI_VERSION + 98;
+  v.abi_version = (CHORUS_BACKEND_ABI_MAJOR + 1u) << 16;  // "3.0"
   v.struct_size = sizeof(chorus_backend_vtable);
   v.name = "badabi";
   return v;

@@ -22,6 +22,7 @@
 
 #include "backends/reference/reference.hpp"
 #include "common/numeric.hpp"
+#include "common/op_view.hpp"
 
 namespace {
 
@@ -145,8 +146,13 @@ chorus_status event_elapsed_ms(void* start, void* end, double* ms) {
   return CHORUS_OK;
 }
 
-chorus_status op_supports(void*, const chorus_op_desc*) { return CHORUS_OK; }
-chorus_status op_prepare(void*, const chorus_op_desc*) { return CHORUS_OK; }
+chorus_status op_supports(void*, const chorus_op_record*) { return CHORUS_OK; }
+chorus_status op_create(void*, const chorus_op_record* op, void** prepared) {
+  *prepared = new (std::nothrow) chorus::KeptOp(*op);
+  return *prepared ? CHORUS_OK
+                   : report(CHORUS_ERROR_OUT_OF_MEMORY, "testdouble: op_create ran out of memory");
+}
+void op_destroy(void*, void* prepared) { delete static_cast<chorus::KeptOp*>(prepared); }
 
 int64_t numel(const chorus_backend_tensor& t) {
   int64_t n = 1;
@@ -171,8 +177,9 @@ int64_t last_index(const chorus_backend_tensor& t) {
 }
 
 // f16 GEMM that rounds every partial sum to f16: the classic precision bug.
-void gemm_f16_accumulation(const chorus_op_desc& d) {
-  const auto &a = d.tensors[0], &b = d.tensors[1], &c = d.tensors[2];
+void gemm_f16_accumulation(const chorus::BoundOp& d) {
+  const auto& g = d.attrs_as<chorus_gemm_desc>();
+  const auto &a = d.tensors[0], &b = d.tensors[1], &c = d.tensors[3];
   for (int64_t n = 0; n < c.shape[0]; ++n)
     for (int64_t i = 0; i < c.shape[1]; ++i)
       for (int64_t j = 0; j < c.shape[2]; ++j) {
@@ -185,10 +192,10 @@ void gemm_f16_accumulation(const chorus_op_desc& d) {
           acc = chorus::numeric::f16_to_double(chorus::numeric::f16_from_double(acc + x * y));
         }
         const int64_t ci = c.offset + n * c.strides[0] + i * c.strides[1] + j * c.strides[2];
-        double v = d.alpha * acc;
-        if (d.beta != 0) v += d.beta * static_cast<double>(chorus::numeric::load(c.buffer, c.dtype, ci));
-        if (d.has_bias) {
-          const auto& bias = d.tensors[3];
+        double v = g.alpha * acc;
+        if (g.beta != 0) v += g.beta * static_cast<double>(chorus::numeric::load(c.buffer, c.dtype, ci));
+        if (d.has(2)) {
+          const auto& bias = d.tensors[2];
           v += static_cast<double>(chorus::numeric::load(
               bias.buffer, bias.dtype,
               bias.offset + n * bias.strides[0] + i * bias.strides[1] + j * bias.strides[2]));
@@ -198,7 +205,7 @@ void gemm_f16_accumulation(const chorus_op_desc& d) {
 }
 
 // Softmax the way it is written on a whiteboard: overflows for x > 88 in f32.
-void softmax_without_max(const chorus_op_desc& d) {
+void softmax_without_max(const chorus::BoundOp& d) {
   const auto &x = d.tensors[0], &y = d.tensors[1];
   const int64_t n = x.shape[x.rank - 1];
   const int64_t rows = numel(x) / n;
@@ -208,35 +215,28 @@ void softmax_without_max(const chorus_op_desc& d) {
       sum += std::exp(static_cast<float>(chorus::numeric::load(x.buffer, x.dtype, element_index(x, r * n + j))));
     for (int64_t j = 0; j < n; ++j) {
       const float e = std::exp(static_cast<float>(chorus::numeric::load(x.buffer, x.dtype, element_index(x, r * n + j))));
-      const float v = d.subop ? std::log(e / sum) : e / sum;
+      const float v = d.attrs_as<chorus_softmax_attrs>().log ? std::log(e / sum) : e / sum;
       chorus::numeric::store(y.buffer, y.dtype, element_index(y, r * n + j), v);
     }
   }
 }
 
-chorus_status op_execute(void*, const chorus_op_desc* desc) {
+chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bindings, uint32_t) {
   const char* env = std::getenv("CHORUS_TESTDOUBLE_FAULT");
   const std::string fault = env ? env : "";
-  chorus_op_desc d = *desc;
-  uint64_t sizes[CHORUS_OP_MAX_TENSORS] = {};
-  for (uint32_t i = 0; i < d.tensor_count; ++i) {
-    if (!d.tensors[i].buffer) continue;
-    auto* b = static_cast<Buffer*>(d.tensors[i].buffer);
-    sizes[i] = b->bytes;
-    d.tensors[i].buffer = b->data;
-  }
-  const uint32_t out_index = d.kind == CHORUS_OP_GEMM ? 2
-                             : (d.kind == CHORUS_OP_SOFTMAX || d.kind == CHORUS_OP_LAYER_NORM ||
-                                d.kind == CHORUS_OP_RMS_NORM || d.kind == CHORUS_OP_REDUCE ||
-                                d.kind == CHORUS_OP_ARGMAX)
-                                 ? 1
-                                 : d.tensor_count - 1;
+  const auto* kept = static_cast<const chorus::KeptOp*>(prepared);
+  chorus::BoundOp d = kept->bind(bindings, [](void* b) { return static_cast<void*>(static_cast<Buffer*>(b)->data); });
+  uint64_t sizes[chorus::kMaxOpTensors] = {};
+  for (uint32_t i = 0; i < d.count; ++i)
+    if (bindings[i].buffer) sizes[i] = static_cast<Buffer*>(bindings[i].buffer)->bytes;
+  // The output is each op's last slot (gemm's c, the norms' y, ...).
+  const uint32_t out_index = d.count - 1;
 
   if (fault == "wrong_stride") {
     // Read inputs as dense row-major, as a kernel that forgot its strides
     // would; only where that stays inside the buffer, so the fault is a wrong
     // answer and never a host crash.
-    for (uint32_t i = 0; i < d.tensor_count; ++i) {
+    for (uint32_t i = 0; i < d.count; ++i) {
       if (i == out_index || !d.tensors[i].buffer) continue;
       chorus_backend_tensor& t = d.tensors[i];
       int64_t stride = 1;
@@ -251,7 +251,7 @@ chorus_status op_execute(void*, const chorus_op_desc* desc) {
   }
 
   if (fault == "f16_accumulation" && d.kind == CHORUS_OP_GEMM && d.tensors[0].dtype == CHORUS_DTYPE_F16 &&
-      d.activation == CHORUS_ACTIVATION_NONE) {
+      d.attrs_as<chorus_gemm_desc>().activation == CHORUS_ACTIVATION_NONE) {
     gemm_f16_accumulation(d);
     return CHORUS_OK;
   }
@@ -260,7 +260,7 @@ chorus_status op_execute(void*, const chorus_op_desc* desc) {
     return CHORUS_OK;
   }
 
-  const chorus_status status = chorus::reference::execute(&d);
+  const chorus_status status = chorus::reference::execute(d);
   if (status != CHORUS_OK) return status;
 
   const chorus_backend_tensor& out = d.tensors[out_index];
@@ -287,11 +287,13 @@ const chorus_backend_vtable vtable = {
     buffer_create, buffer_destroy, queue_create, queue_destroy, queue_sync, queue_numerics,
     buffer_write, buffer_read, buffer_copy, buffer_fill,
     event_create, event_destroy, event_record, event_wait, event_elapsed_ms,
-    op_supports, op_prepare, op_execute, nullptr};
+    op_supports, op_create, op_execute, op_destroy, nullptr};
 
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const chorus_backend_vtable* chorus_backend_entry(
     uint32_t abi_version) {
-  return abi_version == CHORUS_BACKEND_ABI_VERSION ? &vtable : nullptr;
+  return abi_version == 0 || CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) == CHORUS_BACKEND_ABI_MAJOR
+             ? &vtable
+             : nullptr;
 }
