@@ -2,7 +2,10 @@
 // (libchorus-kokkos.so), Kokkos's lifetime in the process, one device that is
 // Kokkos's default execution space, buffers as Kokkos::Views of bytes in its
 // default memory space, queues on the default execution-space instance, and
-// op_execute handing each normalised op to its family (kokkos_*.cpp).
+// the op registry: each op family (src/ops/<family>/kokkos.cpp) registers its
+// kinds once, through the generated chorus::ops::register_all_kokkos();
+// op_create keeps the normalised record (KeptOp), op_execute binds it to the
+// buffers of one call and hands it to the kind's entry.
 //
 // Lifetime: Kokkos is initialised once, by the first plugin_create, unless the
 // application already did it (then it is the application's to finalise), and
@@ -24,6 +27,10 @@
 #include <type_traits>
 
 #include "kokkos_ops.hpp"
+
+namespace chorus::ops {
+void register_all_kokkos();  // generated: every family's register_kokkos()
+}
 
 namespace chorus::kokkos {
 
@@ -63,9 +70,19 @@ std::mutex g_mutex;
 bool g_we_initialised = false;
 bool g_finalised = false;
 
+// The op registry, by kind; filled once (ensure_registered) and only read
+// after that.
+OpEntry g_ops[CHORUS_OP_COUNT_] = {};
+
+void ensure_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] { chorus::ops::register_all_kokkos(); });
+}
+
 // Every op here reduces in a fixed order (fixed-length chunks, exact
-// order-free reducers, GEMM sums in k order) and uses no atomics, so repeated
-// runs give identical bits on any execution space.
+// order-free reducers, GEMM sums in k order, cumsum scans in index order)
+// and uses no atomics, so repeated runs give identical bits on any execution
+// space.
 constexpr uint32_t kNumerics = CHORUS_NUMERICS_DETERMINISTIC;
 
 #if defined(__clang__)
@@ -157,6 +174,7 @@ chorus_status guarded(const char* function, Body&& body) {
 chorus_status plugin_create(const chorus_host_api* host, void** plugin) {
   g_host = host;
   return guarded("plugin_create", [&] {
+    ensure_registered();
     if (const chorus_status s = ensure_kokkos(); s != CHORUS_OK) return s;
     *plugin = new Plugin;
     return CHORUS_OK;
@@ -422,67 +440,82 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
 
 // ---------------------------------------------------------------------- ops
 
-chorus_status op_supports(void*, const chorus_op_desc* desc) {
-  if (desc->kind > CHORUS_OP_INVALID && desc->kind < CHORUS_OP_COUNT_) return CHORUS_OK;
-  return report(CHORUS_ERROR_UNSUPPORTED, "kokkos: op kind " +
-                                              std::to_string(static_cast<int>(desc->kind)) +
-                                              " is not one this backend knows");
+// The entry of a kind no family registered is empty (check == nullptr).
+const OpEntry* entry_of(chorus_op_kind kind) {
+  const int k = kind;
+  if (k <= CHORUS_OP_INVALID || k >= CHORUS_OP_COUNT_ || g_ops[k].check == nullptr) return nullptr;
+  return &g_ops[k];
 }
 
-// Kernels are compiled ahead of time with the plugin: nothing to prepare.
-chorus_status op_prepare(void*, const chorus_op_desc*) {
-  return CHORUS_OK;
+chorus_status op_supports(void*, const chorus_op_record* op) {
+  return guarded("op_supports", [&] {
+    ensure_registered();
+    if (op->struct_size < sizeof(chorus_op_record))
+      return report(CHORUS_ERROR_INVALID_ARGUMENT,
+                    "kokkos: op_supports: the record is malformed (struct_size " +
+                        std::to_string(op->struct_size) + ")");
+    const OpEntry* entry = entry_of(op->kind);
+    if (entry == nullptr)
+      return report(CHORUS_ERROR_UNSUPPORTED, "kokkos: op kind " +
+                                                  std::to_string(static_cast<int>(op->kind)) +
+                                                  " is not one this backend knows");
+    if (op->tensor_count > kMaxOpTensors)
+      return report(CHORUS_ERROR_UNSUPPORTED,
+                    "kokkos: op kind " + std::to_string(static_cast<int>(op->kind)) + " has " +
+                        std::to_string(op->tensor_count) + " tensors; this backend takes at most " +
+                        std::to_string(kMaxOpTensors));
+    if (!chorus_backend_attrs_known(op, entry->attrs_size))
+      return report(CHORUS_ERROR_UNSUPPORTED,
+                    "kokkos: op kind " + std::to_string(static_cast<int>(op->kind)) +
+                        " carries attributes newer than this backend (set past its " +
+                        std::to_string(entry->attrs_size) + " bytes)");
+    // The family's check sees the layouts: the record as a BoundOp whose
+    // buffers are all NULL (op_supports may run often: nothing is copied
+    // beyond the tensors).
+    BoundOp layout;
+    layout.kind = op->kind;
+    layout.numerics = op->numerics;
+    layout.count = op->tensor_count;
+    for (uint32_t i = 0; i < op->tensor_count; ++i) layout.tensors[i] = op->tensors[i];
+    layout.attrs = op->attrs;
+    layout.attrs_size = op->attrs != nullptr ? op->attrs_size : 0;
+    return entry->check(layout);
+  });
 }
 
-chorus_status dispatch(const Exec& exec, const chorus_op_desc& d) {
-  switch (d.kind) {
-    case CHORUS_OP_COPY:
-      return run_copy(exec, d);
-    case CHORUS_OP_FILL:
-      return run_fill(exec, d);
-    case CHORUS_OP_UNARY:
-      return run_unary(exec, d);
-    case CHORUS_OP_BINARY:
-      return run_binary(exec, d);
-    case CHORUS_OP_COMPARE:
-      return run_compare(exec, d);
-    case CHORUS_OP_WHERE:
-      return run_where(exec, d);
-    case CHORUS_OP_REDUCE:
-      return run_reduce(exec, d);
-    case CHORUS_OP_ARGMAX:
-      return run_argmax(exec, d);
-    case CHORUS_OP_GEMM:
-      return run_gemm(exec, d);
-    case CHORUS_OP_SOFTMAX:
-      return run_softmax(exec, d);
-    case CHORUS_OP_LAYER_NORM:
-      return run_norm(exec, d, true);
-    case CHORUS_OP_RMS_NORM:
-      return run_norm(exec, d, false);
-    default:
-      return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: op kind " +
-                                                       std::to_string(static_cast<int>(d.kind)) +
-                                                       " is not a chorus_op_kind");
-  }
+// Kernels are compiled ahead of time with the plugin: preparing an op is
+// keeping its record.
+chorus_status op_create(void* device, const chorus_op_record* op, void** prepared) {
+  if (const chorus_status s = op_supports(device, op); s != CHORUS_OK) return s;
+  return guarded("op_create", [&] {
+    *prepared = new KeptOp(*op);
+    return CHORUS_OK;
+  });
 }
 
-chorus_status op_execute(void* queue, const chorus_op_desc* desc) {
-  if (desc->struct_size < sizeof(chorus_op_desc) || desc->tensor_count > CHORUS_OP_MAX_TENSORS)
+chorus_status op_execute(void* queue, void* prepared, const chorus_backend_binding* bindings,
+                         uint32_t binding_count) {
+  const auto* kept = static_cast<const KeptOp*>(prepared);
+  if (binding_count < kept->count())
     return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: op_execute: the descriptor is malformed (struct_size " +
-                      std::to_string(desc->struct_size) + ", tensor_count " +
-                      std::to_string(desc->tensor_count) + ")");
+                  "kokkos: op_execute: " + std::to_string(binding_count) +
+                      " bindings for an op of " + std::to_string(kept->count()) + " tensors");
   return guarded("op_execute", [&] {
     if (const chorus_status s = check_running("op_execute"); s != CHORUS_OK) return s;
-    chorus_op_desc device = *desc;
-    for (uint32_t i = 0; i < device.tensor_count; ++i) {
-      if (device.tensors[i].buffer != nullptr)
-        device.tensors[i].buffer = static_cast<Buffer*>(device.tensors[i].buffer)->view.data();
-    }
+    const OpEntry* entry = entry_of(kept->kind());
+    if (entry == nullptr)  // op_create refused it already
+      return report(CHORUS_ERROR_UNSUPPORTED, "kokkos: op kind " +
+                                                  std::to_string(static_cast<int>(kept->kind())) +
+                                                  " is not one this backend knows");
+    const BoundOp op = kept->bind(
+        bindings, [](void* buffer) -> void* { return static_cast<Buffer*>(buffer)->view.data(); });
     std::lock_guard<std::mutex> lock(g_mutex);
-    return dispatch(static_cast<Queue*>(queue)->exec, device);
+    return entry->run(static_cast<Queue*>(queue)->exec, op);
   });
+}
+
+void op_destroy(void*, void* prepared) {
+  delete static_cast<KeptOp*>(prepared);
 }
 
 const chorus_backend_vtable kVtable = {
@@ -511,12 +544,18 @@ const chorus_backend_vtable kVtable = {
     .event_wait = event_wait,
     .event_elapsed_ms = event_elapsed_ms,
     .op_supports = op_supports,
-    .op_prepare = op_prepare,
+    .op_create = op_create,
     .op_execute = op_execute,
+    .op_destroy = op_destroy,
     .device_kernel_stats = nullptr,  // nothing is compiled at run time
 };
 
 }  // namespace
+
+void register_op(chorus_op_kind kind, const OpEntry& entry) {
+  const int k = kind;
+  if (k > CHORUS_OP_INVALID && k < CHORUS_OP_COUNT_) g_ops[k] = entry;
+}
 
 chorus_status report(chorus_status status, const std::string& message) {
   if (g_host != nullptr && g_host->set_error != nullptr)
@@ -528,5 +567,8 @@ chorus_status report(chorus_status status, const std::string& message) {
 
 extern "C" __attribute__((visibility("default"))) const chorus_backend_vtable* chorus_backend_entry(
     uint32_t abi_version) {
-  return abi_version == CHORUS_BACKEND_ABI_VERSION ? &chorus::kokkos::kVtable : nullptr;
+  // Any minor version of our major, and 0 ("describe yourself") always.
+  if (abi_version == 0 || CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) == CHORUS_BACKEND_ABI_MAJOR)
+    return &chorus::kokkos::kVtable;
+  return nullptr;
 }

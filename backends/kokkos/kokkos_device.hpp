@@ -1,9 +1,10 @@
 // kokkos_device.hpp — the device-callable toolkit every Kokkos kernel of the
 // backend is written with: element load/store for each chorus dtype
 // (f16/bf16 decoded to float and encoded back with one round-to-nearest-even,
-// NaN kept a NaN), the conversion rules of copy and fill, the scalar math of
-// docs/ops.md, strided index walks over rank <= 8 views captured by value,
-// and one reducer for Kokkos's nested parallel_reduce. Everything here is a
+// NaN kept a NaN), the conversion rules of copy and fill, IEEE maximum and
+// minimum, strided index walks over rank <= 8 views captured by value, and
+// one reducer for Kokkos's nested parallel_reduce (the unary math, generated
+// from unary_table.h, is kokkos_unary.hpp). Everything here is a
 // KOKKOS_INLINE_FUNCTION or a plain struct, so the same text compiles for the
 // host and for any device execution space; nothing names a particular one.
 #pragma once
@@ -292,6 +293,11 @@ KOKKOS_INLINE_FUNCTION constexpr bool is_integer_dtype(int dtype) {
 
 // --------------------------------------------------- conversions (copy)
 
+// The runtime-dtype helpers below name every chorus dtype; a value outside
+// them never reaches a kernel (the families' checks refuse it on the host),
+// so what follows each switch is unreachable and only keeps the compilers
+// content.
+
 // Loads any float dtype exactly as a double.
 KOKKOS_INLINE_FUNCTION double load_as_double(const unsigned char* b, int dtype, int64_t e) {
   switch (dtype) {
@@ -301,9 +307,10 @@ KOKKOS_INLINE_FUNCTION double load_as_double(const unsigned char* b, int dtype, 
       return Storage<CHORUS_DTYPE_F16>::load(b, e);
     case CHORUS_DTYPE_BF16:
       return Storage<CHORUS_DTYPE_BF16>::load(b, e);
-    default:
+    case CHORUS_DTYPE_F64:
       return Storage<CHORUS_DTYPE_F64>::load(b, e);
   }
+  return bit_cast<double>(uint64_t{0x7ff8000000000000});  // a NaN: unreachable
 }
 
 // Loads any integer dtype exactly as an int64_t.
@@ -311,20 +318,24 @@ KOKKOS_INLINE_FUNCTION int64_t load_as_int(const unsigned char* b, int dtype, in
   switch (dtype) {
     case CHORUS_DTYPE_I32:
       return Storage<CHORUS_DTYPE_I32>::load(b, e);
+    case CHORUS_DTYPE_I64:
+      return Storage<CHORUS_DTYPE_I64>::load(b, e);
     case CHORUS_DTYPE_U8:
       return Storage<CHORUS_DTYPE_U8>::load(b, e);
-    default:
-      return Storage<CHORUS_DTYPE_I64>::load(b, e);
   }
+  return 0;  // unreachable
 }
 
+// v saturated to the range of the integer dtype (i32, i64 or u8).
 KOKKOS_INLINE_FUNCTION int64_t clamp_int(int64_t v, int dtype) {
-  const int64_t low = dtype == CHORUS_DTYPE_U8    ? 0
-                      : dtype == CHORUS_DTYPE_I32 ? INT32_MIN
-                                                  : INT64_MIN;
-  const int64_t high = dtype == CHORUS_DTYPE_U8    ? 255
-                       : dtype == CHORUS_DTYPE_I32 ? INT32_MAX
-                                                   : INT64_MAX;
+  int64_t low = INT64_MIN, high = INT64_MAX;  // i64
+  if (dtype == CHORUS_DTYPE_I32) {
+    low = INT32_MIN;
+    high = INT32_MAX;
+  } else if (dtype == CHORUS_DTYPE_U8) {
+    low = 0;
+    high = 255;
+  }
   return v < low ? low : v > high ? high : v;
 }
 
@@ -349,9 +360,12 @@ KOKKOS_INLINE_FUNCTION uint64_t encode_double(double v, int dtype) {
       return small_from_double(v, 7, 8);
     case CHORUS_DTYPE_F64:
       return bit_cast<uint64_t>(v);
-    default:
+    case CHORUS_DTYPE_I32:
+    case CHORUS_DTYPE_I64:
+    case CHORUS_DTYPE_U8:
       return static_cast<uint64_t>(saturate_to_int(v, dtype));
   }
+  return 0;  // unreachable
 }
 
 // The encoding of an integer rounded once (floats) or saturated (integers).
@@ -365,13 +379,19 @@ KOKKOS_INLINE_FUNCTION uint64_t encode_int(int64_t v, int dtype) {
       return small_from_int(v, 7, 8);
     case CHORUS_DTYPE_F64:
       return bit_cast<uint64_t>(static_cast<double>(v));
-    default:
+    case CHORUS_DTYPE_I32:
+    case CHORUS_DTYPE_I64:
+    case CHORUS_DTYPE_U8:
       return static_cast<uint64_t>(clamp_int(v, dtype));
   }
+  return 0;  // unreachable
 }
 
+// Bytes per element; 0 for a value that is no chorus dtype.
 KOKKOS_INLINE_FUNCTION int dtype_bytes(int dtype) {
   switch (dtype) {
+    case CHORUS_DTYPE_U8:
+      return 1;
     case CHORUS_DTYPE_F16:
     case CHORUS_DTYPE_BF16:
       return 2;
@@ -381,9 +401,8 @@ KOKKOS_INLINE_FUNCTION int dtype_bytes(int dtype) {
     case CHORUS_DTYPE_F64:
     case CHORUS_DTYPE_I64:
       return 8;
-    default:
-      return 1;
   }
+  return 0;
 }
 
 // Writes the low dtype_bytes(dtype) bytes of an encoding (little-endian
@@ -399,7 +418,7 @@ KOKKOS_INLINE_FUNCTION void store_encoded(unsigned char* b, int dtype, int64_t e
     case 4:
       store_bits<uint32_t>(b, e, static_cast<uint32_t>(bits));
       break;
-    default:
+    case 8:
       store_bits<uint64_t>(b, e, bits);
       break;
   }
@@ -423,52 +442,13 @@ KOKKOS_INLINE_FUNCTION T minimum(T a, T b) {
   return a < b ? a : b;
 }
 
-template <typename T>
-KOKKOS_INLINE_FUNCTION T sigmoid(T x) {
-  return T(1) / (T(1) + math::exp(-x));
-}
-template <typename T>
-KOKKOS_INLINE_FUNCTION T relu(T x) {
-  return is_nan(x) || x > T(0) ? x : T(0);
-}
-template <typename T>
-KOKKOS_INLINE_FUNCTION T gelu_erf(T x) {
-  // erfc rather than 1 + erf: the latter cancels to 0 for large negative x.
-  return T(0.5) * x * math::erfc(-x / T(1.41421356237309504880));
-}
-template <typename T>
-KOKKOS_INLINE_FUNCTION T gelu_tanh(T x) {
-  const T z = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
-  // 0.5 (1 + tanh z) == sigmoid(2z), which does not cancel for z < 0.
-  return x * sigmoid(T(2) * z);
-}
-template <typename T>
-KOKKOS_INLINE_FUNCTION T silu(T x) {
-  return x * sigmoid(x);
-}
-
-template <typename T>
-KOKKOS_INLINE_FUNCTION T activate(int activation, T x) {
-  switch (activation) {
-    case CHORUS_ACTIVATION_RELU:
-      return relu(x);
-    case CHORUS_ACTIVATION_GELU_ERF:
-      return gelu_erf(x);
-    case CHORUS_ACTIVATION_GELU_TANH:
-      return gelu_tanh(x);
-    case CHORUS_ACTIVATION_SILU:
-      return silu(x);
-    default:
-      return x;
-  }
-}
-
 // ----------------------------------------------------------- index walks
 
 // N views of one shape, walked in row-major order: locate() turns a linear
-// index into each view's element number. Built on the host by make_walk,
-// which drops extent-1 axes and merges axes that are contiguous in every
-// view, so the common dense case is rank 1 and costs no division.
+// index into each view's element number. libchorus has already collapsed the
+// axes (backend.h: extent-1 axes dropped, runs merged), once for every
+// backend, so make_walk takes them as they come and the common dense case
+// arrives as rank 1, which costs no division.
 template <int N>
 struct Walk {
   int rank = 0;
@@ -490,29 +470,18 @@ struct Walk {
   }
 };
 
-// Axes [first, first + rank) of `shape`, with each view's strides on them.
+// The walk over axes [first, first + rank) of `shape`, with each view's
+// strides on them (a null view walks nothing: stride 0, offset 0).
 template <int N>
 Walk<N> make_walk(uint32_t first, uint32_t rank, const int64_t* shape,
                   const chorus_backend_tensor* const (&views)[N]) {
   Walk<N> w;
   for (int v = 0; v < N; ++v) w.offset[v] = views[v] ? views[v]->offset : 0;
   for (uint32_t k = first; k < first + rank; ++k) {
-    const int64_t extent = shape[k];
-    w.count *= extent;
-    if (extent == 1) continue;
-    bool merge = w.rank > 0;
-    for (int v = 0; v < N && merge; ++v) {
-      const int64_t s = views[v] ? views[v]->strides[k] : 0;
-      if (w.stride[v][w.rank - 1] != s * extent) merge = false;
-    }
-    if (merge) {
-      w.extent[w.rank - 1] *= extent;
-      for (int v = 0; v < N; ++v) w.stride[v][w.rank - 1] = views[v] ? views[v]->strides[k] : 0;
-    } else {
-      w.extent[w.rank] = extent;
-      for (int v = 0; v < N; ++v) w.stride[v][w.rank] = views[v] ? views[v]->strides[k] : 0;
-      ++w.rank;
-    }
+    w.extent[w.rank] = shape[k];
+    for (int v = 0; v < N; ++v) w.stride[v][w.rank] = views[v] ? views[v]->strides[k] : 0;
+    w.count *= shape[k];
+    ++w.rank;
   }
   return w;
 }

@@ -299,7 +299,10 @@ chorus_status check_self_overlap(const char* op, const char* arg, const View& v)
   uint32_t n = 0;
   for (uint32_t i = 0; i < v.rank; ++i)
     if (v.shape[i] > 1) axes[n++] = i;
-  std::sort(axes, axes + n, [&](uint32_t a, uint32_t b) { return v.strides[a] < v.strides[b]; });
+  // Insertion sort (at most 8 axes; std::sort trips GCC 12's -Warray-bounds here).
+  for (uint32_t k = 1; k < n; ++k)
+    for (uint32_t j = k; j > 0 && v.strides[axes[j]] < v.strides[axes[j - 1]]; --j)
+      std::swap(axes[j], axes[j - 1]);
   int64_t reach = 0;  // the farthest element the axes so far reach, from the first
   for (uint32_t k = 0; k < n; ++k) {
     const uint32_t i = axes[k];

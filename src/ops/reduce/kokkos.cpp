@@ -1,5 +1,8 @@
-// kokkos_reduce.cpp — reductions over the trailing axes (sum, mean, max,
-// min) and argmax over the last axis.
+// kokkos.cpp — the reduce family on the Kokkos backend: reductions over the
+// trailing axes (sum, mean, max, min) and argmax over the last axis, in the
+// rows normal form (backend.h): the reduced axes are the last ones, collapsed
+// apart from the outer axes by libchorus, and out has extent 1, stride 0
+// there.
 //
 // reduce: two RangePolicy passes. Each row (one output element) is cut into
 // chunks of a fixed length; the first pass folds every (row, chunk) pair in
@@ -16,7 +19,11 @@
 
 #include "kokkos_ops.hpp"
 
-namespace chorus::kokkos {
+namespace chorus::ops::reduce {
+
+// Kernels live in this named namespace, not an unnamed one: device compilers
+// (nvcc) refuse extended lambdas in unnamed namespaces.
+using namespace chorus::kokkos;
 
 namespace {
 // Elements one work item folds sequentially.
@@ -135,19 +142,43 @@ void reduce_kernel(const Exec& exec, const Walk<2>& rows, const Walk<1>& inner, 
   exec.fence();
 }
 
-chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
-  const chorus_backend_tensor& x = d.tensors[0];
-  const chorus_backend_tensor& out = d.tensors[1];
-  if (d.subop < 0 || d.subop >= CHORUS_REDUCE_COUNT_)
-    return report(
-        CHORUS_ERROR_INVALID_ARGUMENT,
-        "kokkos: reduce: subop " + std::to_string(d.subop) + " is not a chorus_reduce_op");
-  const uint32_t reduced = static_cast<uint32_t>(__builtin_popcount(d.axes_mask));
-  if (reduced == 0 || reduced > x.rank || out.rank != x.rank)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: reduce: axes_mask " + std::to_string(d.axes_mask) +
-                      " does not fit x of rank " + std::to_string(x.rank) + " and out of rank " +
-                      std::to_string(out.rank));
+// How many trailing axes reduce's axes_mask names: the normal form's mask is
+// the last k axes of x, out has x's rank; anything else is a layout this
+// backend does not take (0).
+uint32_t reduced_axes(const BoundOp& op) {
+  const uint32_t mask = attrs_of<chorus_reduce_attrs>(op).axes_mask;
+  const uint32_t rank = op[0].rank;
+  const uint32_t k = static_cast<uint32_t>(__builtin_popcount(mask));
+  if (k == 0 || k > rank || op[1].rank != rank) return 0;
+  return mask == ((1u << k) - 1u) << (rank - k) ? k : 0;
+}
+
+chorus_status check_reduce(const BoundOp& op) {
+  const int32_t code = attrs_of<chorus_reduce_attrs>(op).op;
+  const chorus_dtype dtype = op[0].dtype;
+  if (code < 0 || code >= CHORUS_REDUCE_COUNT_)
+    return unsupported("reduce", "op " + std::to_string(code) + " is not one this backend knows");
+  if (reduced_axes(op) == 0)
+    return unsupported("reduce", "axes_mask " +
+                                     std::to_string(attrs_of<chorus_reduce_attrs>(op).axes_mask) +
+                                     " does not name the last axes of x (rank " +
+                                     std::to_string(op[0].rank) + ")");
+  if (op[1].dtype != dtype) return unsupported("reduce", "x and out must share one dtype");
+  const bool ok = code == CHORUS_REDUCE_MEAN  ? is_float_dtype(dtype)
+                  : code == CHORUS_REDUCE_SUM ? is_float_dtype(dtype) || is_signed_int_dtype(dtype)
+                                              : is_known_dtype(dtype);  // max, min
+  if (!ok)
+    return unsupported("reduce",
+                       "op " + std::to_string(code) + " does not take " + dtype_name(dtype));
+  return CHORUS_OK;
+}
+
+chorus_status run_reduce(const Exec& exec, const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const chorus_backend_tensor& out = op[1];
+  const int32_t code = attrs_of<chorus_reduce_attrs>(op).op;
+  const uint32_t reduced = reduced_axes(op);
+  if (reduced == 0) return check_reduce(op);
   const uint32_t kept = x.rank - reduced;
   // Output elements walk the kept (leading) axes of x and out alike; each
   // one's reduction walks x's trailing axes from there.
@@ -158,32 +189,35 @@ chorus_status run_reduce(const Exec& exec, const chorus_op_desc& d) {
   const chorus_backend_tensor* const only_x[1] = {&x_inner};
   const Walk<1> inner = make_walk<1>(kept, reduced, x.shape, only_x);
 
-  const int op = d.subop;
-  if (is_integer_dtype(x.dtype)) {
-    if (op == CHORUS_REDUCE_MEAN)
-      return report(
-          CHORUS_ERROR_INVALID_ARGUMENT,
-          std::string("kokkos: reduce mean needs a float dtype, got ") + dtype_name(x.dtype));
-    with_integer_dtype(x.dtype, [&]<chorus_dtype D>() {
-      if (op == CHORUS_REDUCE_SUM)
-        reduce_kernel<D, WrappingSumFold>(exec, rows, inner, false, data_of(x), data_of(out));
-      else if (op == CHORUS_REDUCE_MAX)
-        reduce_kernel<D, IntMaxFold>(exec, rows, inner, false, data_of(x), data_of(out));
-      else
-        reduce_kernel<D, IntMinFold>(exec, rows, inner, false, data_of(x), data_of(out));
+  bool launched = false;
+  if (code == CHORUS_REDUCE_SUM || code == CHORUS_REDUCE_MEAN) {
+    const bool mean = code == CHORUS_REDUCE_MEAN;
+    launched = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+      using T = typename Storage<D>::compute;
+      reduce_kernel<D, SumFold<T>>(exec, rows, inner, mean, data_of(x), data_of(out));
     });
-    return CHORUS_OK;
+    if (!launched && !mean)
+      launched = with_signed_int_dtype(x.dtype, [&]<chorus_dtype D>() {
+        reduce_kernel<D, WrappingSumFold>(exec, rows, inner, false, data_of(x), data_of(out));
+      });
+  } else if (code == CHORUS_REDUCE_MAX || code == CHORUS_REDUCE_MIN) {
+    const bool max = code == CHORUS_REDUCE_MAX;
+    launched = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+      using T = typename Storage<D>::compute;
+      if (max)
+        reduce_kernel<D, MaxFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
+      else
+        reduce_kernel<D, MinFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
+    });
+    if (!launched)
+      launched = with_integer_dtype(x.dtype, [&]<chorus_dtype D>() {
+        if (max)
+          reduce_kernel<D, IntMaxFold>(exec, rows, inner, false, data_of(x), data_of(out));
+        else
+          reduce_kernel<D, IntMinFold>(exec, rows, inner, false, data_of(x), data_of(out));
+      });
   }
-  with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
-    using T = typename Storage<D>::compute;
-    if (op == CHORUS_REDUCE_SUM || op == CHORUS_REDUCE_MEAN)
-      reduce_kernel<D, SumFold<T>>(exec, rows, inner, op == CHORUS_REDUCE_MEAN, data_of(x),
-                                   data_of(out));
-    else if (op == CHORUS_REDUCE_MAX)
-      reduce_kernel<D, MaxFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
-    else
-      reduce_kernel<D, MinFold<T>>(exec, rows, inner, false, data_of(x), data_of(out));
-  });
+  if (!launched) return check_reduce(op);
   return CHORUS_OK;
 }
 
@@ -240,21 +274,35 @@ void argmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t str
       });
 }
 
-chorus_status run_argmax(const Exec& exec, const chorus_op_desc& d) {
-  const chorus_backend_tensor& x = d.tensors[0];
-  const chorus_backend_tensor& out = d.tensors[1];
-  if (x.rank == 0 || d.axis != static_cast<int32_t>(x.rank) - 1)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT, "kokkos: argmax: axis " + std::to_string(d.axis) +
-                                                     " is not the last axis of x (rank " +
-                                                     std::to_string(x.rank) + ")");
+chorus_status check_argmax(const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const int32_t axis = attrs_of<chorus_argmax_attrs>(op).axis;
+  if (x.rank == 0 || axis != static_cast<int32_t>(x.rank) - 1 || op[1].rank != x.rank)
+    return unsupported("argmax", "axis " + std::to_string(axis) +
+                                     " is not the last axis of x (rank " + std::to_string(x.rank) +
+                                     ")");
+  if (!is_known_dtype(x.dtype)) return unsupported_dtype("argmax", x.dtype);
+  if (op[1].dtype != CHORUS_DTYPE_I64) return unsupported_dtype("argmax", op[1].dtype);
+  return CHORUS_OK;
+}
+
+chorus_status run_argmax(const Exec& exec, const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const chorus_backend_tensor& out = op[1];
   const uint32_t last = x.rank - 1;
   const chorus_backend_tensor* const both[2] = {&x, &out};
   const Walk<2> rows = make_walk<2>(0, last, x.shape, both);
   const auto launch = [&]<chorus_dtype D>() {
     argmax_kernel<D>(exec, rows, x.shape[last], x.strides[last], data_of(x), data_of(out));
   };
-  if (!with_float_dtype(x.dtype, launch)) with_integer_dtype(x.dtype, launch);
+  if (!with_float_dtype(x.dtype, launch) && !with_integer_dtype(x.dtype, launch))
+    return check_argmax(op);
   return CHORUS_OK;
 }
 
-}  // namespace chorus::kokkos
+void register_kokkos() {
+  register_op(CHORUS_OP_REDUCE, {sizeof(chorus_reduce_attrs), check_reduce, run_reduce});
+  register_op(CHORUS_OP_ARGMAX, {sizeof(chorus_argmax_attrs), check_argmax, run_argmax});
+}
+
+}  // namespace chorus::ops::reduce

@@ -1,6 +1,8 @@
-// kokkos_gemm.cpp — batched GEMM, c = act(alpha * a @ b + beta * c + bias),
-// on rank-3 views a[batch, M, K], b[batch, K, N], c[batch, M, N] whose
-// strides already carry transposes and batch broadcasts.
+// kokkos.cpp — GEMM on the Kokkos backend, c = act(alpha * a @ b + beta * c
+// + bias), in its normal form (backend.h): slots [a, b, bias?, c], rank-3
+// views a[batch, M, K], b[batch, K, N], bias[batch, M, N] (absent: dtype
+// INVALID) and c[batch, M, N] whose strides already carry transposes and
+// batch broadcasts. K may be 0 (then c = act(beta * c + bias)).
 //
 // One TeamPolicy team per (batch, 32x32 tile of c). Per step of 32 along K the
 // team loads an A tile and a B tile into team scratch memory, converted to
@@ -12,12 +14,45 @@
 // vector size, so the result is deterministic and an exactly representable
 // product sum is reproduced bit for bit. The epilogue follows the reference's
 // order: alpha * sum, + beta * c (only when beta != 0, so garbage or NaN in c
-// never leaks), + bias, activation, one rounding to c's dtype.
+// never leaks), + bias, activation, one rounding to c's dtype. The
+// activations are the unary ops of the same names, generated from
+// unary_table.h (kokkos_unary.hpp).
 #include <string>
 
 #include "kokkos_ops.hpp"
+#include "kokkos_unary.hpp"
 
-namespace chorus::kokkos {
+namespace chorus::ops::gemm {
+
+// Kernels live in this named namespace, not an unnamed one: device compilers
+// (nvcc) refuse extended lambdas in unnamed namespaces.
+using namespace chorus::kokkos;
+
+enum Slot : uint32_t { kA = 0, kB = 1, kBias = 2, kC = 3 };
+
+// Activations check_gemm admits; the last return is unreachable.
+template <typename T>
+KOKKOS_INLINE_FUNCTION T activate(int activation, T x) {
+  switch (activation) {
+    case CHORUS_ACTIVATION_NONE:
+      return x;
+    case CHORUS_ACTIVATION_RELU:
+      return UnaryFloat<CHORUS_UNARY_RELU>::apply(x, T(0), T(0));
+    case CHORUS_ACTIVATION_GELU_ERF:
+      return UnaryFloat<CHORUS_UNARY_GELU_ERF>::apply(x, T(0), T(0));
+    case CHORUS_ACTIVATION_GELU_TANH:
+      return UnaryFloat<CHORUS_UNARY_GELU_TANH>::apply(x, T(0), T(0));
+    case CHORUS_ACTIVATION_SILU:
+      return UnaryFloat<CHORUS_UNARY_SILU>::apply(x, T(0), T(0));
+  }
+  return x;
+}
+
+constexpr bool activation_known(int activation) {
+  return activation == CHORUS_ACTIVATION_NONE || activation == CHORUS_ACTIVATION_RELU ||
+         activation == CHORUS_ACTIVATION_GELU_ERF || activation == CHORUS_ACTIVATION_GELU_TANH ||
+         activation == CHORUS_ACTIVATION_SILU;
+}
 
 namespace {
 constexpr int kTileM = 32;
@@ -117,43 +152,62 @@ void gemm_kernel(const Exec& exec, int64_t batch, const GemmShape& g, const unsi
       });
 }
 
-chorus_status run_gemm(const Exec& exec, const chorus_op_desc& d) {
-  const chorus_backend_tensor& a = d.tensors[0];
-  const chorus_backend_tensor& b = d.tensors[1];
-  const chorus_backend_tensor& c = d.tensors[2];
-  const bool has_bias = d.has_bias && d.tensor_count > 3 && d.tensors[3].buffer;
-  if (d.activation < CHORUS_ACTIVATION_NONE || d.activation >= CHORUS_ACTIVATION_COUNT_)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  "kokkos: gemm: activation " + std::to_string(static_cast<int>(d.activation)) +
-                      " is not a chorus_activation");
-  if (a.rank != 3 || b.rank != 3 || c.rank != 3 || (has_bias && d.tensors[3].rank != 3))
-    return report(
-        CHORUS_ERROR_INVALID_ARGUMENT,
-        "kokkos: gemm: a, b, c and bias must arrive normalised to rank 3 ([batch, rows, columns])");
+chorus_status check_gemm(const BoundOp& op) {
+  const auto d = attrs_of<chorus_gemm_desc>(op);
+  if (op.count != 4)
+    return unsupported("gemm", std::to_string(op.count) + " tensors; gemm has 4 slots");
+  if (!activation_known(d.activation))
+    return unsupported("gemm", "activation " + std::to_string(static_cast<int>(d.activation)) +
+                                   " is not one this backend knows");
+  if (d.transpose_a != 0 || d.transpose_b != 0)
+    return unsupported("gemm", "transposes must arrive folded into strides (the normal form)");
+  const chorus_dtype dtype = op[kC].dtype;
+  if (!is_float_dtype(dtype)) return unsupported_dtype("gemm", dtype);
+  for (uint32_t i = 0; i < 4; ++i) {
+    if (!op.has(i)) {
+      if (i != kBias) return unsupported("gemm", "a, b and c are required");
+      continue;
+    }
+    if (op[i].dtype != dtype) return unsupported_dtype("gemm", op[i].dtype);
+    if (op[i].rank != 3)
+      return unsupported(
+          "gemm", "a, b, c and bias must arrive normalised to rank 3 ([batch, rows, columns])");
+  }
+  return CHORUS_OK;
+}
+
+chorus_status run_gemm(const Exec& exec, const BoundOp& op) {
+  const auto d = attrs_of<chorus_gemm_desc>(op);
+  const chorus_backend_tensor& a = op[kA];
+  const chorus_backend_tensor& b = op[kB];
+  const chorus_backend_tensor& c = op[kC];
+  const chorus_backend_tensor* bias = op.has(kBias) ? &op[kBias] : nullptr;
   GemmShape g{};
   g.m = c.shape[1];
   g.n = c.shape[2];
   g.k = a.shape[2];
   g.tiles_m = (g.m + kTileM - 1) / kTileM;
   g.tiles_n = (g.n + kTileN - 1) / kTileN;
-  const chorus_backend_tensor* views[4] = {&a, &b, &c, has_bias ? &d.tensors[3] : nullptr};
+  const chorus_backend_tensor* views[4] = {&a, &b, &c, bias};
   for (int v = 0; v < 4; ++v) {
     if (!views[v]) continue;
     g.offset[v] = views[v]->offset;
     for (int axis = 0; axis < 3; ++axis) g.stride[v][axis] = views[v]->strides[axis];
   }
-  g.has_bias = has_bias;
+  g.has_bias = bias != nullptr;
   g.activation = d.activation;
   g.alpha = d.alpha;
   g.beta = d.beta;
   const bool ok = with_float_dtype(c.dtype, [&]<chorus_dtype D>() {
     gemm_kernel<D>(exec, c.shape[0], g, data_of(a), data_of(b), data_of(c),
-                   has_bias ? data_of(d.tensors[3]) : nullptr);
+                   bias ? data_of(*bias) : nullptr);
   });
-  if (!ok)
-    return report(CHORUS_ERROR_INVALID_ARGUMENT,
-                  std::string("kokkos: gemm needs a float dtype, got ") + dtype_name(c.dtype));
+  if (!ok) return check_gemm(op);
   return CHORUS_OK;
 }
 
-}  // namespace chorus::kokkos
+void register_kokkos() {
+  register_op(CHORUS_OP_GEMM, {sizeof(chorus_gemm_desc), check_gemm, run_gemm});
+}
+
+}  // namespace chorus::ops::gemm

@@ -1,0 +1,89 @@
+// kokkos.cpp — softmax and log-softmax on the Kokkos backend, in the rows
+// normal form (backend.h): the axis is the last one, the outer axes arrive
+// collapsed (possibly none).
+//
+// One TeamPolicy team per row. A row's maximum is a nested parallel_reduce
+// with an exact (order-free) IEEE-maximum reducer; its sum of exponentials is
+// a fixed-chunk sum (kokkos_rows.hpp), so the result is deterministic on
+// every execution space. Writes come after every read of the row, so y may be
+// x itself (in place).
+#include <string>
+
+#include "kokkos_ops.hpp"
+#include "kokkos_rows.hpp"
+
+namespace chorus::ops::softmax {
+
+// Kernels live in this named namespace, not an unnamed one: device compilers
+// (nvcc) refuse extended lambdas in unnamed namespaces.
+using namespace chorus::kokkos;
+
+template <typename T>
+struct MaxCombine {
+  using value_type = Boxed<T>;
+  KOKKOS_INLINE_FUNCTION static Boxed<T> identity() { return Boxed<T>{-infinity<T>()}; }
+  KOKKOS_INLINE_FUNCTION static Boxed<T> combine(const Boxed<T>& a, const Boxed<T>& b) {
+    return Boxed<T>{maximum(a.value, b.value)};
+  }
+};
+
+template <chorus_dtype D>
+void softmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t x_stride,
+                    int64_t y_stride, bool log_softmax, const unsigned char* x, unsigned char* y) {
+  using S = Storage<D>;
+  using T = typename S::compute;
+  Kokkos::parallel_for(
+      "chorus::softmax", row_policy<T>(exec, rows.count), KOKKOS_LAMBDA(const Member& team) {
+        int64_t at[2];
+        rows.locate(team.league_rank(), at);
+        const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+        const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * x_stride); };
+        // No special cases: an infinite maximum gives inf - inf = NaN in the
+        // sum, and so does a NaN anywhere, so such a row comes out all NaN.
+        Boxed<T> m = MaxCombine<T>::identity();
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, n),
+            [&](int64_t j, Boxed<T>& local) { local.value = maximum(local.value, x_at(j)); },
+            ExactReducer<MaxCombine<T>>(m));
+        const T s = chunked_sum<T>(team, partial, n,
+                                   [&](int64_t j) { return math::exp(x_at(j) - m.value); });
+        const T log_s = math::log(s);
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n), [&](int64_t j) {
+          const T shifted = x_at(j) - m.value;
+          S::store(y, at[1] + j * y_stride, log_softmax ? shifted - log_s : math::exp(shifted) / s);
+        });
+      });
+}
+
+chorus_status check_softmax(const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const int32_t axis = attrs_of<chorus_softmax_attrs>(op).axis;
+  if (x.rank == 0 || axis != static_cast<int32_t>(x.rank) - 1)
+    return unsupported("softmax", "axis " + std::to_string(axis) +
+                                      " is not the last axis of x (rank " + std::to_string(x.rank) +
+                                      ")");
+  if (!is_float_dtype(x.dtype) || op[1].dtype != x.dtype)
+    return unsupported_dtype("softmax", op[1].dtype != x.dtype ? op[1].dtype : x.dtype);
+  return CHORUS_OK;
+}
+
+chorus_status run_softmax(const Exec& exec, const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const chorus_backend_tensor& y = op[1];
+  const bool log_softmax = attrs_of<chorus_softmax_attrs>(op).log != 0;
+  const uint32_t last = x.rank - 1;
+  const chorus_backend_tensor* const both[2] = {&x, &y};
+  const Walk<2> rows = make_walk<2>(0, last, x.shape, both);
+  const bool ok = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+    softmax_kernel<D>(exec, rows, x.shape[last], x.strides[last], y.strides[last], log_softmax,
+                      data_of(x), data_of(y));
+  });
+  if (!ok) return check_softmax(op);
+  return CHORUS_OK;
+}
+
+void register_kokkos() {
+  register_op(CHORUS_OP_SOFTMAX, {sizeof(chorus_softmax_attrs), check_softmax, run_softmax});
+}
+
+}  // namespace chorus::ops::softmax
