@@ -132,6 +132,44 @@ class Queue : public Handle<chorus_queue, chorus_queue_destroy> {
     check(chorus_buffer_copy(get(), src.get(), src_offset, dst.get(), dst_offset, bytes));
   }
   void record(const Event& event) const { check(chorus_event_record(event.get(), get())); }
+  // What the last op on this queue ran: its path (native or composite) and steps.
+  chorus_plan_info last_op() const {
+    chorus_plan_info info{};
+    info.struct_size = sizeof info;
+    check(chorus_queue_last_op(get(), &info));
+    return info;
+  }
+};
+
+// An op prepared once for the layouts of its tensors, executed many times on
+// buffers and offsets of those layouts (chorus_plan).
+class Plan : public Handle<chorus_plan, chorus_plan_destroy> {
+ public:
+  using Handle::Handle;
+  // kind, its attributes struct (or nullptr) and its tensors in slot order
+  // (nullptr for an absent optional one).
+  static Plan create(const Queue& q, chorus_op_kind kind, const void* attrs,
+                     std::initializer_list<const chorus_tensor*> tensors) {
+    chorus_plan p = nullptr;
+    check(chorus_plan_create(q.get(), kind, attrs, static_cast<uint32_t>(tensors.size()),
+                             tensors.begin(), &p));
+    return Plan(p);
+  }
+  static Plan binary(const Queue& q, chorus_binary_op op, const chorus_tensor& a,
+                     const chorus_tensor& b, const chorus_tensor& out) {
+    const chorus_binary_attrs attrs{sizeof attrs, op};
+    return create(q, CHORUS_OP_BINARY, &attrs, {&a, &b, &out});
+  }
+  void execute(const Queue& q, std::initializer_list<const chorus_tensor*> tensors) const {
+    check(chorus_plan_execute(get(), q.get(), static_cast<uint32_t>(tensors.size()),
+                              tensors.begin()));
+  }
+  chorus_plan_info info() const {
+    chorus_plan_info i{};
+    i.struct_size = sizeof i;
+    check(chorus_plan_info_get(get(), &i));
+    return i;
+  }
 };
 
 class Device : public Handle<chorus_device, chorus_device_close> {
@@ -203,6 +241,21 @@ inline void fill(const Queue& q, const Tensor& dst, double value) {
 inline void unary(const Queue& q, chorus_unary_op op, const Tensor& x, const Tensor& y) {
   check(chorus_unary(q.get(), op, &x, &y));
 }
+// leaky_relu and elu with their alpha; clamp with min and max.
+inline void unary(const Queue& q, chorus_unary_op op, double alpha, double beta, const Tensor& x,
+                  const Tensor& y) {
+  const chorus_unary_attrs attrs{sizeof attrs, op, alpha, beta};
+  check(chorus_unary_ex(q.get(), &attrs, &x, &y));
+}
+inline void leaky_relu(const Queue& q, const Tensor& x, const Tensor& y, double alpha = 0.01) {
+  unary(q, CHORUS_UNARY_LEAKY_RELU, alpha, 0, x, y);
+}
+inline void elu(const Queue& q, const Tensor& x, const Tensor& y, double alpha = 1.0) {
+  unary(q, CHORUS_UNARY_ELU, alpha, 0, x, y);
+}
+inline void clamp(const Queue& q, const Tensor& x, double min, double max, const Tensor& y) {
+  check(chorus_clamp(q.get(), &x, min, max, &y));
+}
 inline void binary(const Queue& q, chorus_binary_op op, const Tensor& a, const Tensor& b,
                    const Tensor& out) {
   check(chorus_binary(q.get(), op, &a, &b, &out));
@@ -257,6 +310,19 @@ inline void layer_norm(const Queue& q, const Tensor& x, const Tensor* gamma, con
 inline void rms_norm(const Queue& q, const Tensor& x, const Tensor* gamma, double eps,
                      const Tensor& y) {
   check(chorus_rms_norm(q.get(), &x, gamma, eps, &y));
+}
+struct CumsumOptions {
+  int32_t axis = -1;
+  bool exclusive = false;
+  bool reverse = false;
+};
+inline void cumsum(const Queue& q, const Tensor& x, const Tensor& y, const CumsumOptions& o = {}) {
+  check(chorus_cumsum(q.get(), &x, o.axis, o.exclusive, o.reverse, &y));
+}
+// Any op: kind, attributes struct (or nullptr), tensors in slot order.
+inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
+                std::initializer_list<const chorus_tensor*> tensors) {
+  check(chorus_op_run(q.get(), kind, attrs, static_cast<uint32_t>(tensors.size()), tensors.begin()));
 }
 
 }  // namespace ops

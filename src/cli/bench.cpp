@@ -23,9 +23,19 @@ namespace {
 
 struct Result {
   std::string op, dtype, shape;
+  std::string path;  // native or composite: what the device ran (chorus_queue_last_op)
   double median_ms = 0, min_ms = 0, bytes = 0, flops = 0;
   int reps = 0;
 };
+
+const char* path_name(chorus_op_path path) {
+  switch (path) {
+    case CHORUS_OP_PATH_NATIVE: return "native";
+    case CHORUS_OP_PATH_COMPOSITE: return "composite";
+    case CHORUS_OP_PATH_NONE: return "none";
+    default: return "?";
+  }
+}
 
 struct Bench {
   Device& device;
@@ -65,6 +75,9 @@ struct Bench {
     r.bytes = bytes;
     r.flops = flops;
     r.reps = reps;
+    chorus_plan_info info{};
+    info.struct_size = sizeof info;
+    r.path = chorus_queue_last_op(queue.get(), &info) == CHORUS_OK ? path_name(info.path) : "-";
     return r;
   }
 };
@@ -171,6 +184,12 @@ int bench(const Args& args) {
   if (wanted(filter, "softmax"))
     results.push_back(b.measure("softmax", shape_text({rows, row}), row_bytes, 5.0 * rows * row,
                                 [&] { ops::softmax(queue, x, y); }));
+  if (wanted(filter, "log_softmax"))
+    results.push_back(b.measure("log_softmax", shape_text({rows, row}), row_bytes,
+                                5.0 * rows * row, [&] { ops::log_softmax(queue, x, y); }));
+  if (wanted(filter, "cumsum"))
+    results.push_back(b.measure("cumsum", shape_text({rows, row}), row_bytes, 1.0 * rows * row,
+                                [&] { ops::cumsum(queue, x, y); }));
   Buffer gamma_b = random_buffer(device, queue, row, 0.5f, 1.5f, 4);
   Buffer beta_b = random_buffer(device, queue, row, -0.5f, 0.5f, 5);
   Tensor gamma(gamma_b, CHORUS_DTYPE_F32, {row}), beta(beta_b, CHORUS_DTYPE_F32, {row});
@@ -192,38 +211,56 @@ int bench(const Args& args) {
   }
 
   // Host overhead of one op: a 1-element add submitted 1000 times in a row
-  // (the device work is negligible), wall time per submission, median of 5.
-  double host_us = 0;
+  // (the device work is negligible), wall time per submission, median of 5;
+  // once as a plain call (validation from the plan cache) and once through a
+  // prepared plan (chorus_plan_execute), the figure to compare with a bare
+  // launch of the same kernel (chorus-launch-peer).
+  double host_us = 0, prepared_us = 0;
   if (wanted(filter, "overhead")) {
     Buffer tiny = device.buffer(4);
     Tensor t(tiny, CHORUS_DTYPE_F32, {1});
     ops::add(queue, t, t, t);
     queue.sync();
     // chorus's calls throw on failure: submit and drain always say true.
+    const auto drain = [&] {
+      queue.sync();
+      return true;
+    };
     host_us = host_us_per_submission(
         [&] {
           ops::add(queue, t, t, t);
           return true;
         },
+        drain);
+    Plan plan = Plan::binary(queue, CHORUS_BINARY_ADD, t, t, t);
+    plan.execute(queue, {&t, &t, &t});
+    queue.sync();
+    prepared_us = host_us_per_submission(
         [&] {
-          queue.sync();
+          plan.execute(queue, {&t, &t, &t});
           return true;
-        });
+        },
+        drain);
   }
 
   std::printf("device %s (%s), driver %s, compiler %s\n", info.name, info.description,
               info.driver_version, info.compiler_version);
   std::printf("copy bandwidth measured in this run: %.2f GB/s\n", copy_gbs);
-  if (host_us > 0) std::printf("host time to submit one op (1-element add): %.2f us\n", host_us);
+  if (host_us > 0) {
+    std::printf("host time to submit one op (1-element add): %.2f us as a plain call\n", host_us);
+    std::printf("host time to submit one op (1-element add): %.2f us through a prepared plan\n",
+                prepared_us);
+  }
   std::printf("\n");
-  std::printf("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |\n");
-  std::printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| op | dtype | shape | path | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |\n");
+  std::printf("|---|---|---|---|---:|---:|---:|---:|---:|\n");
   for (const auto& r : results) {
     const double gbs = r.bytes / (r.median_ms * 1e6);
     const double gflops = r.flops / (r.median_ms * 1e6);
-    std::printf("| %s | %s | %s | %.3f | %.3f | %.2f | %.2f | %.0f%% |\n", r.op.c_str(),
-                r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, gbs, gflops,
-                100.0 * gbs / copy_gbs);
+    std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.2f | %.0f%% |\n", r.op.c_str(),
+                r.dtype.c_str(), r.shape.c_str(), r.path.c_str(), r.median_ms, r.min_ms, gbs,
+                gflops, 100.0 * gbs / copy_gbs);
   }
   if (args.has("json")) {
     const std::string path = args.get("json", "");
@@ -237,19 +274,22 @@ int bench(const Args& args) {
         f,
         "{\n  \"device\": \"%s\",\n  \"description\": \"%s\",\n  \"driver_version\": \"%s\",\n"
         "  \"compiler_version\": \"%s\",\n  \"chorus_version\": \"%s\",\n  \"reps\": %d,\n"
-        "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n  \"results\": [\n",
+        "  \"copy_bandwidth_gbs\": %.4f,\n  \"host_us_per_op\": %.4f,\n"
+        "  \"host_us_per_prepared_op\": %.4f,\n  \"results\": [\n",
         json_escape(info.name).c_str(), json_escape(info.description).c_str(),
         json_escape(info.driver_version).c_str(), json_escape(info.compiler_version).c_str(),
-        chorus_version_string(), reps, copy_gbs, host_us);
+        chorus_version_string(), reps, copy_gbs, host_us, prepared_us);
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       const double gbs = r.bytes / (r.median_ms * 1e6);
       std::fprintf(
           f,
-          "    {\"op\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"median_ms\": %.6f, "
+          "    {\"op\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"path\": \"%s\", "
+          "\"median_ms\": %.6f, "
           "\"min_ms\": %.6f, \"bytes\": %.0f, \"flops\": %.0f, \"gbs\": %.4f, \"gflops\": %.4f, "
           "\"fraction_of_copy_bandwidth\": %.4f}%s\n",
-          r.op.c_str(), r.dtype.c_str(), r.shape.c_str(), r.median_ms, r.min_ms, r.bytes, r.flops,
+          r.op.c_str(), r.dtype.c_str(), r.shape.c_str(), r.path.c_str(), r.median_ms, r.min_ms,
+          r.bytes, r.flops,
           gbs, r.flops / (r.median_ms * 1e6), gbs / copy_gbs, i + 1 < results.size() ? "," : "");
     }
     std::fprintf(f, "  ]\n}\n");

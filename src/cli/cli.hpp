@@ -19,6 +19,7 @@ bool parse_args(int argc, char** argv, const std::vector<std::string>& flags, Ar
                 std::string* error);
 
 int bench(const Args& args);
+int ops_command(const Args& args);  // ops.cpp
 int kernels_command(const Args& args);  // kernels_check.cpp, when the GPU plugins are built
 
 }  // namespace chorus::cli

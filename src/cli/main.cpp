@@ -219,8 +219,13 @@ void usage(FILE* out) {
                "  bench [--device D] [--op OP[,OP]] [--mb N] [--gemm N] [--reps N] [--json FILE]\n"
                "                                  time ops; report GB/s, GFLOP/s and the fraction\n"
                "                                  of the copy bandwidth measured in the same run\n"
-               "                                  (ops: copy add exp sum softmax layer_norm rms_norm\n"
-               "                                  gemm overhead; the table on stdout is Markdown)\n"
+               "                                  (ops: copy add exp sum softmax log_softmax layer_norm\n"
+               "                                  rms_norm cumsum gemm overhead; the table on stdout is\n"
+               "                                  Markdown and says which path ran: native or composite)\n"
+               "  ops [--format text|markdown] [--check FILE]\n"
+               "                                  every op's tensors, dtypes, attributes and\n"
+               "                                  composites, from the op schemas (--check: does\n"
+               "                                  FILE's generated op table match them?)\n"
                "  cache dir | cache clear         the kernel cache folder / empty it\n"
                "  kernels check --target T [--tuning NAME] [--jobs N]\n"
                "                                  compile every kernel variant for T (sm_75, sm_90,\n"
@@ -229,7 +234,9 @@ void usage(FILE* out) {
                "  version\n\n"
                "environment: CHORUS_DEVICE (default device), CHORUS_PLUGIN_PATH (extra plugin folders),\n"
                "             CHORUS_DISABLE_PLUGINS (plugins not to load, e.g. opencl,hip),\n"
-               "             CHORUS_CACHE_DIR (kernel cache), CHORUS_LOG (error|warning|info|debug)\n");
+               "             CHORUS_CACHE_DIR (kernel cache), CHORUS_LOG (error|warning|info|debug),\n"
+               "             CHORUS_COMPOSITES (ops to run as composites even where a backend has\n"
+               "             its own kernel, e.g. softmax,layer_norm or all: for testing)\n");
 }
 
 }  // namespace
@@ -284,6 +291,7 @@ int main(int argc, char** argv) {
     if (command == "devices") return devices(args);
     if (command == "conformance") return conformance_command(args);
     if (command == "bench") return bench(args);
+    if (command == "ops") return ops_command(args);
     if (command == "cache") return cache(args);
 #if CHORUS_HAVE_KERNELS_CHECK
     if (command == "kernels") return kernels_command(args);

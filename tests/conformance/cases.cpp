@@ -1,12 +1,10 @@
-// cases.cpp — the case registry and the helpers every family shares: value
-// generators, special values, view layouts and the elementwise sweep.
+// cases.cpp — the helpers every family's cases share: value generators,
+// special values, view layouts and the elementwise sweep.
 #include "cases.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
-#include <stdexcept>
 
 #include "common/numeric.hpp"
 
@@ -20,33 +18,13 @@ const std::vector<chorus_dtype> kAllDtypes = {CHORUS_DTYPE_F32, CHORUS_DTYPE_F16
 const std::vector<int64_t> kTileSizes = {1, 2, 17, 31, 33, 127, 129};
 const std::vector<int64_t> kFullTileSizes = {1023, 1025};
 
-std::vector<CaseEntry> all_cases(Tier tier) {
-  std::vector<CaseEntry> cases;
-  add_copy_fill_cases(cases);
-  add_unary_cases(cases);
-  add_binary_cases(cases);
-  add_compare_where_cases(cases);
-  add_reduce_cases(cases);
-  add_gemm_cases(cases);
-  add_softmax_cases(cases);
-  add_norm_cases(cases);
-  // Names are the seeds and the handles users filter by: they must be unique.
-  std::set<std::string> seen;
-  for (const CaseEntry& c : cases)
-    if (!seen.insert(c.name).second) throw std::logic_error("duplicate conformance case " + c.name);
-  std::vector<CaseEntry> selected;
-  for (CaseEntry& c : cases)
-    if (static_cast<int>(c.tier) <= static_cast<int>(tier)) selected.push_back(std::move(c));
-  return selected;
-}
-
-void add_case(std::vector<CaseEntry>& cases, std::string name, std::string op, std::string family,
-              std::string dtype, std::string shape, std::string kind, Tier tier,
-              std::function<CaseSpec(Rng&)> build) {
+void add_case(std::vector<CaseEntry>& cases, std::string name, std::string op,
+              chorus_op_kind op_kind, std::string dtype, std::string shape, std::string kind,
+              Tier tier, std::function<CaseSpec(Rng&)> build) {
   CaseEntry e;
   e.name = std::move(name);
   e.op = std::move(op);
-  e.family = std::move(family);
+  e.op_kind = op_kind;
   e.dtype = std::move(dtype);
   e.shape = std::move(shape);
   e.kind = std::move(kind);
@@ -373,7 +351,7 @@ void add_elementwise_sweep(std::vector<CaseEntry>& cases, const ElementwiseOp& o
     std::string name = op.op + "/" + op.dtype_label + "/" + v.kind + "/" + shape_label(v.out_shape);
     if (!v.suffix.empty()) name += "/" + v.suffix;
     ElementwiseOp copy = op;
-    add_case(cases, name, op.op, op.family, op.dtype_label, shape_text(v.out_shape), v.kind, v.tier,
+    add_case(cases, name, op.op, op.op_kind, op.dtype_label, shape_text(v.out_shape), v.kind, v.tier,
              [copy, v](Rng& rng) { return build_elementwise(copy, v, rng); });
   }
 }

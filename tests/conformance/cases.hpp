@@ -1,4 +1,5 @@
-// cases.hpp — helpers shared by the cases_*.cpp files: registration, value
+// cases.hpp — what every family's cases (src/ops/<family>/cases*.cpp, which
+// include it as "conformance/cases.hpp") share: adding a case, value
 // generators, special-value lists, view layouts, and the variant sweep every
 // elementwise op goes through (regular, odd, tile edges, zero-size, views,
 // in place, big shapes).
@@ -17,9 +18,11 @@ extern const std::vector<chorus_dtype> kAllDtypes;    // the seven storage dtype
 extern const std::vector<int64_t> kTileSizes;         // 1 2 17 31 33 127 129
 extern const std::vector<int64_t> kFullTileSizes;     // 1023 1025 (full tier)
 
-void add_case(std::vector<CaseEntry>& cases, std::string name, std::string op, std::string family,
-              std::string dtype, std::string shape, std::string kind, Tier tier,
-              std::function<CaseSpec(Rng&)> build);
+// One case; the registry records its family. `op_kind` is the libchorus op
+// it exercises, `op` its row in the matrix.
+void add_case(std::vector<CaseEntry>& cases, std::string name, std::string op,
+              chorus_op_kind op_kind, std::string dtype, std::string shape, std::string kind,
+              Tier tier, std::function<CaseSpec(Rng&)> build);
 
 // ---- values (every generator rounds into t's dtype; logical order)
 void fill_normal(HostTensor& t, Rng& rng, double sigma, double mean = 0);
@@ -54,7 +57,8 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape, size_t
 
 // ---- the elementwise sweep
 struct ElementwiseOp {
-  std::string op, family, dtype_label;
+  std::string op, dtype_label;
+  chorus_op_kind op_kind = CHORUS_OP_INVALID;
   std::vector<chorus_dtype> inputs;  // input dtypes, in call order
   std::vector<std::string> roles;    // input roles, then the output's
   chorus_dtype output = CHORUS_DTYPE_INVALID;

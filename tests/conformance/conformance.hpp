@@ -2,7 +2,8 @@
 // conformance` command and the CTest driver both call run() and then print or
 // write the Report. Every case runs one op on the device under test and on
 // reference:0 (the oracle, always with contiguous inputs), and judges every
-// element against a bound derived in bounds.cpp; the rules are
+// element against a bound derived beside the op's cases
+// (src/ops/<family>/cases*.cpp); the rules are
 // /work/shared/CONFORMANCE.md (docs/conformance.md in the tree).
 #pragma once
 
@@ -20,6 +21,12 @@ namespace chorus::conformance {
 // matrix at modest sizes; full: adds big shapes (1023/1025 tiles, >65535 rows).
 enum class Tier { smoke, ci, full };
 enum class Outcome { pass, fail, unsupported, skipped };
+// How the device under test ran a case's op, from chorus_queue_last_op right
+// after its first run: its backend's own kernel (native), lowered by
+// libchorus to other ops (composite, e.g. softmax on a backend without a
+// softmax kernel, or CHORUS_COMPOSITES), nothing (none: a zero-size output),
+// or unknown (the op never ran: unsupported, failed, not run).
+enum class Path { unknown, none, native, composite };
 
 struct CaseResult {
   std::string name;   // unique, e.g. "gemm/f16/accuracy/33x17x129/nt"
@@ -33,6 +40,8 @@ struct CaseResult {
   std::string reproducer;  // one line: op, dtypes, shape, strides, seed, device
   std::string details;     // the first ten mismatches, or the error / unsupported reason
   double seconds = 0;
+  Path path = Path::unknown;
+  std::string path_description;  // chorus_plan_info::description, e.g. "softmax = max, sub, exp, sum, div"
 };
 
 struct Options {
@@ -78,10 +87,11 @@ struct Report {
 // context as the oracle.
 Report run(chorus_context context, const Options& options);
 
-// Every op name the suite covers (the rows of the matrix).
+// Every op name the suite covers (the rows of the matrix), in case order.
 std::vector<std::string> op_names();
-// The op families ("copy", "fill", "unary", "binary", "compare", "where",
-// "reduce", "gemm", "softmax", "norm").
+// The case families, in registration order (each src/ops/<folder>/ registers
+// its own: "copy", "fill", "unary", ... from elementwise, "cumsum", "gemm",
+// ...); what Options::op_filter and the CTest driver select by.
 std::vector<std::string> family_names();
 
 bool write_json(const Report& report, const std::string& path, std::string* error);
@@ -93,6 +103,7 @@ bool write_markdown(const Report& report, const std::string& path, std::string* 
 std::string matrix_text(const Report& report);
 
 const char* outcome_name(Outcome outcome);
+const char* path_name(Path path);  // "native", "composite", "none", "unknown"
 const char* tier_name(Tier tier);
 bool parse_tier(const std::string& text, Tier* tier);
 

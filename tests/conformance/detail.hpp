@@ -1,8 +1,8 @@
 // detail.hpp — the suite's internal vocabulary: host tensors, the seeded
 // generator, a case's description (operands, the op call, how its result is
-// judged) and the oracle runner. Cases (cases_*.cpp) build CaseSpecs, the
-// harness (harness.cpp) runs them, bounds.cpp turns oracle results into
-// per-element bounds.
+// judged), the registry of case families and the oracle runner. Cases
+// (src/ops/<family>/cases*.cpp) build CaseSpecs, the harness (harness.cpp)
+// runs them, bounds turn oracle results into per-element bounds.
 #pragma once
 
 #include <chorus/chorus.h>
@@ -134,21 +134,35 @@ struct CaseSpec {
 };
 
 struct CaseEntry {
-  std::string name, op, family, dtype, shape, kind;
+  std::string name;    // unique: the seed and the handle users filter by
+  std::string op;      // the matrix row: "gemm", "add", "sum", "copy", ...
+  std::string family;  // the registered family that added it (set by the registry)
+  std::string dtype, shape, kind;
+  chorus_op_kind op_kind = CHORUS_OP_INVALID;  // the libchorus op it exercises
   Tier tier = Tier::ci;  // the lowest tier that runs it
   std::function<CaseSpec(Rng&)> build;
 };
 
-// Every case of every family up to `tier`, in a fixed order.
+// ------------------------------------------------------------ the registry
+//
+// Cases come in families ("unary", "reduce", "cumsum", ...): what `--op
+// <family>` selects and what the CTest driver runs as one test. Each op
+// family folder src/ops/<folder>/ defines chorus::ops::<folder>::
+// register_cases() in its cases*.cpp files, which registers the case
+// families it provides (the elementwise folder: copy, fill, unary, binary,
+// compare, where); cmake/ChorusOpFamilies.cmake generates the function that
+// calls every folder's. Nothing in tests/conformance lists families or ops.
+
+// Adds a family's cases (every tier; all_cases() selects).
+using AddCases = void (*)(std::vector<CaseEntry>& cases);
+// Registers a family: `name` must be new. Families keep the order in which
+// they are registered, and so do their cases.
+void register_family(const std::string& name, AddCases add);
+// The registered families' names, in order.
+std::vector<std::string> registered_families();
+// Every case of every family up to `tier`, in a fixed order. Throws
+// std::logic_error on a suite bug (a duplicate case name).
 std::vector<CaseEntry> all_cases(Tier tier);
-void add_copy_fill_cases(std::vector<CaseEntry>& cases);
-void add_unary_cases(std::vector<CaseEntry>& cases);
-void add_binary_cases(std::vector<CaseEntry>& cases);
-void add_compare_where_cases(std::vector<CaseEntry>& cases);
-void add_reduce_cases(std::vector<CaseEntry>& cases);
-void add_gemm_cases(std::vector<CaseEntry>& cases);
-void add_softmax_cases(std::vector<CaseEntry>& cases);
-void add_norm_cases(std::vector<CaseEntry>& cases);
 
 // ------------------------------------------------------------- the oracle
 

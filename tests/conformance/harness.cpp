@@ -4,8 +4,12 @@
 // contiguous tensors, so even a run on reference:0 checks its strided paths
 // against its contiguous ones. The case runs twice on the device with two
 // different poisons (an element the device never writes keeps a poison and
-// cannot match the oracle both times), every byte outside the output view is
-// checked untouched, and each element is judged against its bound.
+// cannot match the oracle both times); the second run has every operand
+// moved 1-3 elements into new buffers, served by the plan the first run made
+// (libchorus binds buffers and offsets at execution). In both runs every
+// byte outside the output view is checked untouched, and each element is
+// judged against its bound. Right after the first run the harness asks the
+// queue which path ran (native, composite, none).
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -272,12 +276,19 @@ void ReferenceRunner::run(const OpCall& call, std::vector<HostTensor>& operands,
 
 namespace {
 
-struct Failure {
-  std::string text;
-};
+// Run 2 moves every operand: operand i sits kRun2Shift[i % 3] elements
+// further into a new buffer than in run 1. Plans depend on layouts only and
+// libchorus binds buffers and offsets at execution, so the plain call's plan
+// cache serves run 2 with the plan run 1 made: every case also checks that a
+// prepared op runs right on other buffers at other offsets.
+constexpr int64_t kRun2Shift[3] = {1, 2, 3};
+
+int64_t run_shift(int run, size_t operand) {
+  return run == 0 ? 0 : kRun2Shift[operand % 3];
+}
 
 std::string reproducer(const CaseEntry& entry, const CaseSpec& spec,
-                       const std::vector<Placement>& places, uint64_t seed,
+                       const std::vector<Placement> (&places)[2], uint64_t seed,
                        const std::string& device) {
   std::string r = "op=" + entry.op;
   if (!spec.call_text.empty()) r += " " + spec.call_text;
@@ -294,12 +305,84 @@ std::string reproducer(const CaseEntry& entry, const CaseSpec& spec,
       r += "(in place of " + spec.operands[static_cast<size_t>(o.alias_of)].role + ")";
       continue;
     }
-    if (i < places.size())
-      r += "strides" + shape_text(places[i].strides) + "+" + std::to_string(places[i].offset);
+    if (i < places[0].size()) {
+      r += "strides" + shape_text(places[0][i].strides) + "+" + std::to_string(places[0][i].offset);
+      if (i < places[1].size() && places[1][i].buffer.get())
+        r += "(run2:+" + std::to_string(places[1][i].offset) + ")";
+    }
   }
   char s[64];
   std::snprintf(s, sizeof s, " seed=0x%016" PRIx64, seed);
   return r + s + " device=" + device + " case=" + entry.name;
+}
+
+// Lays out every operand of spec on the device under test for one run, each
+// `run_shift(run, i)` elements past where the case puts it: buffers with
+// guards, inputs' values at their view's positions and poison everywhere
+// else. Empty when fine, else why not (and *outcome).
+std::string place_operands(CaseSpec& spec, const Device& dut, int run,
+                           std::vector<Placement>& places, Outcome* outcome) {
+  const size_t count = spec.operands.size();
+  places.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    Operand& o = spec.operands[i];
+    Placement& p = places[i];
+    if (!o.value.present || o.alias_of >= 0) continue;
+    const int64_t size = static_cast<int64_t>(o.value.element_size());
+    p.strides = o.strides.empty() ? contiguous_strides(o.value.shape) : o.strides;
+    if (p.strides.size() != o.value.shape.size()) {
+      *outcome = Outcome::fail;
+      return "suite bug: operand " + o.role + " has strides of the wrong rank";
+    }
+    int64_t extent = 0;  // elements the view spans
+    if (o.value.numel() > 0) {
+      extent = 1;
+      for (size_t k = 0; k < p.strides.size(); ++k) extent += (o.value.shape[k] - 1) * p.strides[k];
+    }
+    const int64_t extra = o.extra_offset + run_shift(run, i);
+    p.offset = kGuardBytes / size + extra;
+    p.extent_bytes = (extra + extent) * size;
+    p.bytes = kGuardBytes + p.extent_bytes + kGuardBytes;
+    p.positions = element_positions(o.value.shape, p.strides, p.offset);
+    // Inputs: poison everywhere, then the logical values at their positions.
+    const uint64_t poison = input_poison_bits(o.value.dtype);
+    p.initial.resize(static_cast<size_t>(p.bytes));
+    for (int64_t b = 0; b < p.bytes; ++b)
+      p.initial[static_cast<size_t>(b)] = static_cast<unsigned char>(poison >> (8 * (b % size)));
+    const bool holds_values = i != spec.output || spec.output_is_read;
+    if (holds_values) {
+      for (int64_t e = 0; e < o.value.numel(); ++e)
+        std::memcpy(&p.initial[static_cast<size_t>(p.positions[static_cast<size_t>(e)] * size)],
+                    &o.value.bytes[static_cast<size_t>(e * size)], static_cast<size_t>(size));
+      // A broadcast (stride-0) view shows one stored value at many logical
+      // places: read the logical values back so the oracle sees what the
+      // device sees (the same in both runs: the views differ by an offset).
+      for (int64_t e = 0; e < o.value.numel(); ++e)
+        std::memcpy(&o.value.bytes[static_cast<size_t>(e * size)],
+                    &p.initial[static_cast<size_t>(p.positions[static_cast<size_t>(e)] * size)],
+                    static_cast<size_t>(size));
+    }
+    if (const chorus_status s = p.buffer.create(dut.device, static_cast<uint64_t>(p.bytes));
+        s != CHORUS_OK) {
+      *outcome = s == CHORUS_ERROR_UNSUPPORTED ? Outcome::unsupported : Outcome::fail;
+      return "buffer_create(" + std::to_string(p.bytes) + " bytes) failed with " + status_text(s) +
+             ": " + last_error();
+    }
+  }
+  return "";
+}
+
+Path path_of(chorus_op_path p) {
+  switch (p) {
+    case CHORUS_OP_PATH_NATIVE:
+      return Path::native;
+    case CHORUS_OP_PATH_COMPOSITE:
+      return Path::composite;
+    case CHORUS_OP_PATH_NONE:
+      return Path::none;
+    default:
+      return Path::unknown;
+  }
 }
 
 }  // namespace
@@ -316,7 +399,9 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
   result.outcome = Outcome::fail;
 
   CaseSpec spec;
-  std::vector<Placement> places;
+  // Run 1's and run 2's (moved) layouts; run 1's buffers live on through run
+  // 2, so run 2's are other buffers.
+  std::vector<Placement> places[2];
   auto finish = [&](Outcome outcome, std::string details) {
     result.outcome = outcome;
     result.details = std::move(details);
@@ -340,80 +425,39 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
   const size_t count = spec.operands.size();
   const Operand& out_operand = spec.operands[spec.output];
   const chorus_dtype out_dtype = out_operand.value.dtype;
-
-  // ---- lay out every operand on the device under test
-  places.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    Operand& o = spec.operands[i];
-    Placement& p = places[i];
-    if (!o.value.present || o.alias_of >= 0) continue;
-    const int64_t size = static_cast<int64_t>(o.value.element_size());
-    p.strides = o.strides.empty() ? contiguous_strides(o.value.shape) : o.strides;
-    if (p.strides.size() != o.value.shape.size())
-      return finish(Outcome::fail,
-                    "suite bug: operand " + o.role + " has strides of the wrong rank");
-    int64_t extent = 0;  // elements the view spans
-    if (o.value.numel() > 0) {
-      extent = 1;
-      for (size_t k = 0; k < p.strides.size(); ++k) extent += (o.value.shape[k] - 1) * p.strides[k];
-    }
-    p.offset = kGuardBytes / size + o.extra_offset;
-    p.extent_bytes = (o.extra_offset + extent) * size;
-    p.bytes = kGuardBytes + p.extent_bytes + kGuardBytes;
-    p.positions = element_positions(o.value.shape, p.strides, p.offset);
-    // Inputs: poison everywhere, then the logical values at their positions.
-    const uint64_t poison = input_poison_bits(o.value.dtype);
-    p.initial.resize(static_cast<size_t>(p.bytes));
-    for (int64_t b = 0; b < p.bytes; ++b)
-      p.initial[static_cast<size_t>(b)] = static_cast<unsigned char>(poison >> (8 * (b % size)));
-    const bool holds_values = i != spec.output || spec.output_is_read;
-    if (holds_values) {
-      for (int64_t e = 0; e < o.value.numel(); ++e)
-        std::memcpy(&p.initial[static_cast<size_t>(p.positions[static_cast<size_t>(e)] * size)],
-                    &o.value.bytes[static_cast<size_t>(e * size)], static_cast<size_t>(size));
-      // A broadcast (stride-0) view shows one stored value at many logical
-      // places: read the logical values back so the oracle sees what the
-      // device sees.
-      for (int64_t e = 0; e < o.value.numel(); ++e)
-        std::memcpy(&o.value.bytes[static_cast<size_t>(e * size)],
-                    &p.initial[static_cast<size_t>(p.positions[static_cast<size_t>(e)] * size)],
-                    static_cast<size_t>(size));
-    }
-    if (const chorus_status s = p.buffer.create(dut.device, static_cast<uint64_t>(p.bytes));
-        s != CHORUS_OK)
-      return finish(s == CHORUS_ERROR_UNSUPPORTED ? Outcome::unsupported : Outcome::fail,
-                    "buffer_create(" + std::to_string(p.bytes) + " bytes) failed with " +
-                        status_text(s) + ": " + last_error());
-  }
-  // The buffer that holds the output view, and the output's positions in it.
+  // The buffer that holds the output view (an in-place output is its input's).
   const size_t out_buffer =
       out_operand.alias_of >= 0 ? static_cast<size_t>(out_operand.alias_of) : spec.output;
-  const std::vector<int64_t>& out_positions = places[out_buffer].positions;
   const int64_t out_size = static_cast<int64_t>(chorus_dtype_size(out_dtype));
 
-  std::vector<chorus_tensor> views(count);
-  std::vector<const chorus_tensor*> pointers(count, nullptr);
-  for (size_t i = 0; i < count; ++i) {
-    const Operand& o = spec.operands[i];
-    if (!o.value.present) continue;
-    const size_t b = o.alias_of >= 0 ? static_cast<size_t>(o.alias_of) : i;
-    views[i] = make_view(places[b].buffer.get(), o.value.dtype, o.value.shape, places[b].strides,
-                         places[b].offset);
-    pointers[i] = &views[i];
-  }
-
-  // Bytes of the output buffer the op may write.
-  std::vector<bool> writable(static_cast<size_t>(places[out_buffer].bytes), false);
-  for (const int64_t pos : out_positions)
-    for (int64_t b = 0; b < out_size; ++b) writable[static_cast<size_t>(pos * out_size + b)] = true;
-
-  // ---- run twice on the device under test
+  // ---- run twice on the device under test: run 2 with every operand moved
   std::vector<HostTensor> got(2, HostTensor(out_dtype, out_operand.value.shape));
   std::string problems;
   for (int run = 0; run < 2; ++run) {
+    std::vector<Placement>& here = places[run];
+    Outcome outcome = Outcome::fail;
+    if (std::string why = place_operands(spec, dut, run, here, &outcome); !why.empty())
+      return finish(outcome, why);
+    const std::vector<int64_t>& out_positions = here[out_buffer].positions;
+    std::vector<chorus_tensor> views(count);
+    std::vector<const chorus_tensor*> pointers(count, nullptr);
+    for (size_t i = 0; i < count; ++i) {
+      const Operand& o = spec.operands[i];
+      if (!o.value.present) continue;
+      const size_t b = o.alias_of >= 0 ? static_cast<size_t>(o.alias_of) : i;
+      views[i] = make_view(here[b].buffer.get(), o.value.dtype, o.value.shape, here[b].strides,
+                           here[b].offset);
+      pointers[i] = &views[i];
+    }
+    // Bytes of the output buffer the op may write.
+    std::vector<bool> writable(static_cast<size_t>(here[out_buffer].bytes), false);
+    for (const int64_t pos : out_positions)
+      for (int64_t b = 0; b < out_size; ++b)
+        writable[static_cast<size_t>(pos * out_size + b)] = true;
+
     std::vector<std::vector<unsigned char>> before(count);
     for (size_t i = 0; i < count; ++i) {
-      Placement& p = places[i];
+      Placement& p = here[i];
       if (!p.buffer.get()) continue;
       before[i] = p.initial;
       if (i == spec.output) {
@@ -433,16 +477,26 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
     }
     chorus_status s = spec.call(dut.queue, pointers);
     std::string message = s != CHORUS_OK ? last_error() : "";
+    if (s == CHORUS_OK && run == 0) {
+      // Which path ran: asked right after the call, before anything else
+      // runs on this queue.
+      chorus_plan_info info{};
+      info.struct_size = sizeof info;
+      if (chorus_queue_last_op(dut.queue, &info) == CHORUS_OK) {
+        result.path = path_of(info.path);
+        result.path_description = info.description;
+      }
+    }
     if (s == CHORUS_OK) {
       s = chorus_queue_sync(dut.queue);
       if (s != CHORUS_OK) message = "queue_sync: " + last_error();
     }
+    const std::string label = run == 0 ? "run 1" : "run 2 (operands moved)";
     if (s == CHORUS_ERROR_UNSUPPORTED && run == 0) return finish(Outcome::unsupported, message);
     if (s != CHORUS_OK)
-      return finish(Outcome::fail, "run " + std::to_string(run + 1) + " failed with " +
-                                       status_text(s) + ": " + message);
+      return finish(Outcome::fail, label + " failed with " + status_text(s) + ": " + message);
     for (size_t i = 0; i < count; ++i) {
-      Placement& p = places[i];
+      Placement& p = here[i];
       if (!p.buffer.get()) continue;
       std::vector<unsigned char> after(before[i].size());
       if (chorus_buffer_read(dut.queue, p.buffer.get(), 0, after.data(), after.size()) != CHORUS_OK)
@@ -462,10 +516,9 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
                             : first_bad >= kGuardBytes + p.extent_bytes ? "in the back guard"
                             : i == out_buffer ? "between the output's elements (padding)"
                                               : "inside an input";
-        problems += "run " + std::to_string(run + 1) + ": out-of-bounds write at byte " +
-                    std::to_string(first_bad) + " of " + spec.operands[i].role + "'s " +
-                    std::to_string(after.size()) + "-byte buffer (" + where + "; " +
-                    std::to_string(bad) + " bytes changed)\n";
+        problems += label + ": out-of-bounds write at byte " + std::to_string(first_bad) + " of " +
+                    spec.operands[i].role + "'s " + std::to_string(after.size()) +
+                    "-byte buffer (" + where + "; " + std::to_string(bad) + " bytes changed)\n";
       }
       if (i == out_buffer)
         for (int64_t e = 0; e < got[run].numel(); ++e)
@@ -511,8 +564,9 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
       worst = std::max(worst, j.worst_ratio);
       if (run == 0) problems += zero_heuristic(expected, got[run], ftz);
       if (!j.ok) {
-        problems += "run " + std::to_string(run + 1) + ": " + std::to_string(j.mismatches) +
-                    " of " + std::to_string(n) + " elements outside their bound\n" + j.details;
+        problems += std::string(run == 0 ? "run 1" : "run 2 (operands moved)") + ": " +
+                    std::to_string(j.mismatches) + " of " + std::to_string(n) +
+                    " elements outside their bound\n" + j.details;
         if (run == 0 && got[0].bytes == got[1].bytes) break;  // the same story twice says nothing
       }
     }

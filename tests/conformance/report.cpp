@@ -1,6 +1,7 @@
 // report.cpp — a Report as JSON (one row per case, with the device, driver
-// and compiler on every row so rows from many runs can be pooled), as a
-// Markdown table backend x op x dtype, and as a terminal matrix. Coverage
+// and compiler on every row so rows from many runs can be pooled, and the
+// path the op ran by), as a Markdown table backend x op x dtype (with the
+// paths seen), and as a terminal matrix (composites marked). Coverage
 // (supported / total) always sits next to the pass rate: unsupported is never
 // counted as passed.
 #include <cinttypes>
@@ -77,7 +78,11 @@ std::string json_number(double v) {
 struct Counts {
   int pass = 0, fail = 0, unsupported = 0, skipped = 0;
   double worst = 0;
+  bool native = false, composite = false, none = false;  // the paths the cases ran by
   void add(const CaseResult& r) {
+    native = native || r.path == Path::native;
+    composite = composite || r.path == Path::composite;
+    none = none || r.path == Path::none;
     switch (r.outcome) {
       case Outcome::pass:
         ++pass;
@@ -107,6 +112,16 @@ std::string coverage_line(const Summary& s) {
       supported, total, total ? 100.0 * supported / total : 0.0, s.pass, supported,
       supported ? 100.0 * s.pass / supported : 0.0, s.skipped);
   return buf;
+}
+
+// "native", "composite", "native, composite"; "none" only when nothing else
+// ran (zero-size cases run nothing on any backend); "-" when no case ran.
+std::string paths_text(const Counts& c) {
+  std::string text;
+  if (c.native) text = "native";
+  if (c.composite) text += text.empty() ? "composite" : ", composite";
+  if (text.empty()) text = c.none ? "none" : "-";
+  return text;
 }
 
 bool write_file(const std::string& path, const std::string& text, std::string* error) {
@@ -172,7 +187,9 @@ bool write_json(const Report& report, const std::string& path, std::string* erro
          ", \"seed\": " + quoted(seed) + ", \"reproducer\": " + quoted(r.reproducer) +
          ", \"device\": " + quoted(d.name) + ", \"driver_version\": " + quoted(d.driver_version) +
          ", \"compiler_version\": " + quoted(d.compiler_version) +
-         ", \"seconds\": " + json_number(r.seconds);
+         ", \"seconds\": " + json_number(r.seconds) + ", \"path\": " + quoted(path_name(r.path));
+    if (!r.path_description.empty())
+      j += ", \"path_description\": " + quoted(r.path_description);
     if (r.outcome != Outcome::pass) j += ", \"details\": " + quoted(r.details);
     j += "}";
   }
@@ -204,9 +221,11 @@ bool write_markdown(const Report& report, const std::string& path, std::string* 
          "skipped\n";
   m += "- " + coverage_line(report.summary) + "\n\n";
   m += "Max error is the worst |error| / bound over the cases run (0: bit-exact; inf: an exact "
-       "case differed).\n\n";
-  m += "| backend | op | dtype | pass | fail | unsupported | skipped | max error / bound |\n";
-  m += "|---|---|---|---:|---:|---:|---:|---:|\n";
+       "case differed). Path: how the device ran the op (native: its own kernel; composite: "
+       "lowered by libchorus to other ops; none: nothing to run).\n\n";
+  m += "| backend | op | dtype | pass | fail | unsupported | skipped | max error / bound | path "
+       "|\n";
+  m += "|---|---|---|---:|---:|---:|---:|---:|---|\n";
   std::map<std::string, size_t> op_order;
   for (const CaseResult& r : report.results) op_order.emplace(r.op, op_order.size());
   std::map<std::tuple<size_t, int, std::string>, Counts> cells;
@@ -225,7 +244,19 @@ bool write_markdown(const Report& report, const std::string& path, std::string* 
     const std::string status = c.fail ? " **FAIL**" : "";
     m += "| " + backend + " | " + op_by_index[std::get<0>(key)] + " | " + std::get<2>(key) + " | " +
          std::to_string(c.pass) + " | " + std::to_string(c.fail) + status + " | " +
-         std::to_string(c.unsupported) + " | " + std::to_string(c.skipped) + " | " + worst + " |\n";
+         std::to_string(c.unsupported) + " | " + std::to_string(c.skipped) + " | " + worst + " | " +
+         paths_text(c) + " |\n";
+  }
+  // The composites, by what they lowered to.
+  std::map<std::string, int> composites;
+  for (const CaseResult& r : report.results)
+    if (r.path == Path::composite)
+      ++composites[r.path_description.empty() ? r.op : r.path_description];
+  if (!composites.empty()) {
+    m += "\n## Composites\n\nOps the device ran as libchorus compositions of other ops "
+         "(cases):\n\n";
+    for (const auto& [what, cases] : composites)
+      m += "- " + what + " (" + std::to_string(cases) + ")\n";
   }
   bool any_failure = false;
   for (const CaseResult& r : report.results) {
@@ -280,6 +311,7 @@ std::string matrix_text(const Report& report) {
         else
           cell = "S";
         if (run && c.unsupported) cell += "+U" + std::to_string(c.unsupported);
+        if (c.composite) cell += "*";
       }
       std::snprintf(line, sizeof line, " %9s", cell.c_str());
       out += line;
@@ -288,7 +320,7 @@ std::string matrix_text(const Report& report) {
   }
   out +=
       "cells: N = all N cases passed, Fk/N = k of N failed, U = unsupported, S = skipped, - = not "
-      "applicable\n";
+      "applicable; * = ran (in some cases) as a composite of other ops\n";
   out += coverage_line(report.summary) + "\n";
   return out;
 }

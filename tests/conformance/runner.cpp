@@ -20,7 +20,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <set>
 #include <sstream>
 
 #include "detail.hpp"
@@ -61,10 +60,11 @@ bool get_raw(const std::string& in, size_t& at, T& v) {
 
 std::string serialise(const CaseResult& r) {
   std::string out;
-  for (const std::string* s :
-       {&r.name, &r.op, &r.dtype, &r.shape, &r.kind, &r.reproducer, &r.details})
+  for (const std::string* s : {&r.name, &r.op, &r.dtype, &r.shape, &r.kind, &r.reproducer,
+                               &r.details, &r.path_description})
     put(out, *s);
   put_raw(out, static_cast<int32_t>(r.outcome));
+  put_raw(out, static_cast<int32_t>(r.path));
   put_raw(out, r.worst_ratio);
   put_raw(out, r.seed);
   put_raw(out, r.seconds);
@@ -73,13 +73,15 @@ std::string serialise(const CaseResult& r) {
 
 bool deserialise(const std::string& in, CaseResult& r) {
   size_t at = 0;
-  int32_t outcome = 0;
-  for (std::string* s : {&r.name, &r.op, &r.dtype, &r.shape, &r.kind, &r.reproducer, &r.details})
+  int32_t outcome = 0, path = 0;
+  for (std::string* s : {&r.name, &r.op, &r.dtype, &r.shape, &r.kind, &r.reproducer, &r.details,
+                         &r.path_description})
     if (!get(in, at, *s)) return false;
-  if (!get_raw(in, at, outcome) || !get_raw(in, at, r.worst_ratio) || !get_raw(in, at, r.seed) ||
-      !get_raw(in, at, r.seconds))
+  if (!get_raw(in, at, outcome) || !get_raw(in, at, path) || !get_raw(in, at, r.worst_ratio) ||
+      !get_raw(in, at, r.seed) || !get_raw(in, at, r.seconds))
     return false;
   r.outcome = static_cast<Outcome>(outcome);
+  r.path = static_cast<Path>(path);
   return at == in.size();
 }
 
@@ -350,19 +352,6 @@ Report run(chorus_context context, const Options& options) {
   return report;
 }
 
-std::vector<std::string> op_names() {
-  std::vector<std::string> names;
-  std::set<std::string> seen;
-  for (const detail::CaseEntry& c : detail::all_cases(Tier::full))
-    if (seen.insert(c.op).second) names.push_back(c.op);
-  return names;
-}
-
-std::vector<std::string> family_names() {
-  return {"copy",  "fill",   "unary", "binary",  "compare",
-          "where", "reduce", "gemm",  "softmax", "norm"};
-}
-
 const char* outcome_name(Outcome outcome) {
   switch (outcome) {
     case Outcome::pass:
@@ -375,6 +364,20 @@ const char* outcome_name(Outcome outcome) {
       return "skipped";
   }
   return "fail";
+}
+
+const char* path_name(Path path) {
+  switch (path) {
+    case Path::native:
+      return "native";
+    case Path::composite:
+      return "composite";
+    case Path::none:
+      return "none";
+    case Path::unknown:
+      break;
+  }
+  return "unknown";
 }
 
 const char* tier_name(Tier tier) {

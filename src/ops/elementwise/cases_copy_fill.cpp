@@ -7,9 +7,14 @@
 #include <cstdio>
 #include <limits>
 
-#include "cases.hpp"
+#include "conformance/cases.hpp"
+#include "elementwise/cases_elementwise.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::elementwise {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
 
 // Values of `src` whose conversion to `dst` is easy to get wrong.
@@ -115,12 +120,14 @@ bool copy_tile_pair(chorus_dtype src, chorus_dtype dst) {
          is(CHORUS_DTYPE_F32, CHORUS_DTYPE_I32) || is(CHORUS_DTYPE_I32, CHORUS_DTYPE_F32);
 }
 
+}  // namespace
+
 void add_copy_cases(std::vector<CaseEntry>& cases) {
   for (const chorus_dtype src : kAllDtypes) {
     for (const chorus_dtype dst : kAllDtypes) {
       ElementwiseOp op;
       op.op = "copy";
-      op.family = "copy";
+      op.op_kind = CHORUS_OP_COPY;
       op.dtype_label = dtype_text(src) + "->" + dtype_text(dst);
       op.inputs = {src};
       op.roles = {"src", "dst"};
@@ -149,6 +156,8 @@ void add_copy_cases(std::vector<CaseEntry>& cases) {
 }
 
 // ---------------------------------------------------------------- fill
+
+namespace {
 
 struct FillValue {
   const char* label;
@@ -198,49 +207,44 @@ CaseSpec fill_spec(chorus_dtype dtype, std::vector<int64_t> shape, std::vector<i
   return s;
 }
 
+}  // namespace
+
 void add_fill_cases(std::vector<CaseEntry>& cases) {
   for (const chorus_dtype d : kAllDtypes) {
     const std::string dt = dtype_text(d);
     for (const FillValue& f : kFillValues) {
       const double value = f.value;
       const bool smoke = std::string(f.label) == "1.5" || std::string(f.label) == "nan";
-      add_case(cases, "fill/" + dt + "/special/64x96/value=" + f.label, "fill", "fill", dt,
+      add_case(cases, "fill/" + dt + "/special/64x96/value=" + f.label, "fill", CHORUS_OP_FILL, dt,
                "[64,96]", "special", smoke ? Tier::smoke : Tier::ci, [d, value](Rng&) {
                  return fill_spec(d, {64, 96}, {}, 0, value);
                });
     }
     for (const int64_t size : kTileSizes)
-      add_case(cases, "fill/" + dt + "/edge/" + std::to_string(size), "fill", "fill", dt,
+      add_case(cases, "fill/" + dt + "/edge/" + std::to_string(size), "fill", CHORUS_OP_FILL, dt,
                "[" + std::to_string(size) + "]", "edge", Tier::ci,
                [d, size](Rng&) { return fill_spec(d, {size}, {}, 0, -7.25); });
-    add_case(cases, "fill/" + dt + "/edge/0x7", "fill", "fill", dt, "[0,7]", "edge", Tier::ci,
+    add_case(cases, "fill/" + dt + "/edge/0x7", "fill", CHORUS_OP_FILL, dt, "[0,7]", "edge", Tier::ci,
              [d](Rng&) {
                return fill_spec(d, {0, 7}, {}, 0, 2.0);
              });
-    add_case(cases, "fill/" + dt + "/view/33x65/padded", "fill", "fill", dt, "[33,65]", "view",
+    add_case(cases, "fill/" + dt + "/view/33x65/padded", "fill", CHORUS_OP_FILL, dt, "[33,65]", "view",
              Tier::ci, [d](Rng&) {
                return fill_spec(d, {33, 65}, padded_strides({33, 65}, 5), 0, 5.5);
              });
-    add_case(cases, "fill/" + dt + "/view/48x40/permuted", "fill", "fill", dt, "[48,40]", "view",
+    add_case(cases, "fill/" + dt + "/view/48x40/permuted", "fill", CHORUS_OP_FILL, dt, "[48,40]", "view",
              Tier::ci, [d](Rng&) {
                return fill_spec(d, {48, 40}, permuted_strides({48, 40}, {1, 0}), 0, -3.0);
              });
-    add_case(cases, "fill/" + dt + "/view/31x45/offset", "fill", "fill", dt, "[31,45]", "view",
+    add_case(cases, "fill/" + dt + "/view/31x45/offset", "fill", CHORUS_OP_FILL, dt, "[31,45]", "view",
              Tier::ci, [d](Rng&) {
                return fill_spec(d, {31, 45}, {}, 3, 9.0);
              });
-    add_case(cases, "fill/" + dt + "/edge/70000x3", "fill", "fill", dt, "[70000,3]", "edge",
+    add_case(cases, "fill/" + dt + "/edge/70000x3", "fill", CHORUS_OP_FILL, dt, "[70000,3]", "edge",
              Tier::full, [d](Rng&) {
                return fill_spec(d, {70000, 3}, {}, 0, 1.25);
              });
   }
 }
 
-}  // namespace
-
-void add_copy_fill_cases(std::vector<CaseEntry>& cases) {
-  add_copy_cases(cases);
-  add_fill_cases(cases);
-}
-
-}  // namespace chorus::conformance::detail
+}  // namespace chorus::ops::elementwise

@@ -1,16 +1,55 @@
-// cases_reduce.cpp — sum (floats, i32, i64), mean (floats), max and min (all
-// dtypes) over one, several or all axes, and argmax. Float sums are checked
-// twice over: exactly, on small integers thinned so that every partial sum is
+// cases.cpp — the reduce folder's conformance layer (family "reduce"): sum
+// (floats, i32, i64), mean (floats), max and min (all dtypes) over one,
+// several or all axes, and argmax. Float sums are checked twice over:
+// exactly, on small integers thinned so that every partial sum is
 // representable (any order gives the same bits), and against the derived
-// c n u sum|x| bound on random and all-positive rows.
+// c n u sum|x| bound (below, with its derivation) on random and all-positive
+// rows.
 #include <cmath>
 #include <map>
 
-#include "bounds.hpp"
-#include "cases.hpp"
+#include "conformance/bounds.hpp"
+#include "conformance/cases.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::reduce {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
+
+// ---------------------------------------------------------------- bounds
+
+// Sum or mean of x (operand 0) over axes_mask into the output (operand 1).
+BoundFn reduce_bound(chorus_reduce_op op, uint32_t axes_mask) {
+  // sum of n terms in any order (sequential, pairwise, tree, atomics):
+  //   |err| <= gamma_(n-1) sum|x|  (n-1 additions, each rounding relative to
+  //   a partial sum bounded by sum|x|), plus the final rounding of an f32
+  //   output, u |y| <= u sum|x|. Total <= n u sum|x| (1 + O(nu)), so
+  //   |err| <= c n u sum|x| + R, the R for 16-bit outputs.
+  // mean = sum / n: the sum's error divided by n plus one more rounding,
+  //   u |mean| <= u mean|x|: (n-1) u mean|x| + 2u mean|x| <= c n u mean|x| + R
+  //   (n >= 1). The reference's mean of |x| is that scale.
+  // S (sum|x| or mean|x|) comes from the reference run on |x|.
+  return [op, axes_mask](const BoundInputs& in) {
+    const HostTensor& y = in.expected;
+    std::vector<HostTensor> scale{bounds::absolute(in.operands[0]), HostTensor(y.dtype, y.shape)};
+    const OpCall call = [op, axes_mask](chorus_queue q,
+                                        const std::vector<const chorus_tensor*>& t) {
+      return chorus_reduce(q, op, t[0], axes_mask, t[1]);
+    };
+    in.reference.run(call, scale, 1, false);
+    const double n =
+        y.numel() ? static_cast<double>(in.operands[0].numel()) / static_cast<double>(y.numel())
+                  : 0;
+    const double u = bounds::accumulation_u(in.out_dtype);
+    std::vector<double> b(static_cast<size_t>(y.numel()));
+    for (int64_t i = 0; i < y.numel(); ++i)
+      b[static_cast<size_t>(i)] = bounds::kC * n * u * static_cast<double>(scale[1].get(i)) +
+                                  bounds::final_rounding(in.out_dtype, static_cast<double>(y.get(i)));
+    return b;
+  };
+}
 
 enum class Data { regular, exact, positive, special };
 
@@ -181,7 +220,7 @@ CaseSpec reduce_spec(chorus_reduce_op op, chorus_dtype d, const Layout& l, Rng& 
   if (summing && is_float(d) && l.data != Data::exact) {
     s.check = Check::bounded;
     s.oracle = OracleKind::wide;
-    s.bound = bounds::reduce(op, mask);
+    s.bound = reduce_bound(op, mask);
   } else {
     s.check = Check::exact;
   }
@@ -243,7 +282,7 @@ void add_reductions(std::vector<CaseEntry>& cases) {
           l.tier = Tier::smoke;
         const chorus_reduce_op op = r.op;
         add_case(cases, std::string(r.name) + "/" + dt + "/" + l.kind + "/" + l.label, r.name,
-                 "reduce", dt, shape_text(l.shape), l.kind, l.tier,
+                 CHORUS_OP_REDUCE, dt, shape_text(l.shape), l.kind, l.tier,
                  [op, d, l](Rng& rng) { return reduce_spec(op, d, l, rng); });
       }
     }
@@ -290,18 +329,22 @@ void add_argmax(std::vector<CaseEntry>& cases) {
       if ((i == 0 || i == 2 || l.label == "33x65/padded") &&
           (d == CHORUS_DTYPE_F32 || d == CHORUS_DTYPE_U8))
         l.tier = Tier::smoke;
-      add_case(cases, "argmax/" + dt + "/" + l.kind + "/" + l.label, "argmax", "reduce", dt,
+      add_case(cases, "argmax/" + dt + "/" + l.kind + "/" + l.label, "argmax", CHORUS_OP_ARGMAX, dt,
                shape_text(l.shape), l.kind, l.tier,
                [d, l](Rng& rng) { return argmax_spec(d, l, rng); });
     }
   }
 }
 
-}  // namespace
-
 void add_reduce_cases(std::vector<CaseEntry>& cases) {
   add_reductions(cases);
   add_argmax(cases);
 }
 
-}  // namespace chorus::conformance::detail
+}  // namespace
+
+void register_cases() {
+  register_family("reduce", add_reduce_cases);
+}
+
+}  // namespace chorus::ops::reduce

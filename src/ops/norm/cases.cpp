@@ -1,4 +1,4 @@
-// cases_norm.cpp — layer norm and RMS norm over the float dtypes: with and
+// cases.cpp — the norm folder's conformance layer (family "norm"): layer norm and RMS norm over the float dtypes: with and
 // without gamma/beta, tile-edge and long rows, views (permuted, padded,
 // offset, in place, a strided gamma), and the rows that break naive kernels:
 // a large mean with a small spread (one-pass variance cancels), constant rows
@@ -7,11 +7,101 @@
 #include <cstdio>
 #include <limits>
 
-#include "bounds.hpp"
-#include "cases.hpp"
+#include "conformance/bounds.hpp"
+#include "conformance/cases.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::norm {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
+
+// ---------------------------------------------------------------- bounds
+
+// x, gamma, beta (either may be absent), y over the last axis.
+BoundFn layer_norm_bound(double eps) {
+  // y = z gamma + beta, z = (x - mu) / sigma, sigma = sqrt(var + eps), over n.
+  //  - mu: a sum of n terms over n, |d mu| <= n u mean|x| (as for mean);
+  //  - x_i - mu: |d mu| + u |x_i - mu|, i.e. in units of sigma
+  //    n u mean|x|/sigma + u |z_i|;
+  //  - var from a second pass around mu (one-pass E[x^2] - mu^2 cancels, and
+  //    that is what the large-mean cases catch): relative n u, plus the
+  //    squared mean error (n u mean|x|/sigma)^2, which is below
+  //    n u mean|x|/sigma while that is below 1;
+  //  - rsqrt (<= 2 ulp) or sqrt + divide (<= 3 + 2.5 ulp): <= 11 u, and
+  //    half the variance's relative error;
+  //  - times gamma, plus beta: u |z gamma| + u |y| <= 2u|z gamma| + u|beta|.
+  //  Collecting, with n + 10 covering the n-proportional terms and the
+  //  constant ones (11 u + 3 u):
+  //    |err_i| <= c (n + 10) u (|z_i| + mean|x|/sigma (1 + |z_i|)) |gamma_i|
+  //               + c u |beta_i| + R,
+  //  z from the reference (no gamma/beta), mean|x| and sigma over the row.
+  using namespace bounds;
+  return [eps](const BoundInputs& in) {
+    const HostTensor& x = in.operands[0];
+    const HostTensor& gamma = in.operands[1];
+    const HostTensor& beta = in.operands[2];
+    const HostTensor& y = in.expected;
+    const chorus_dtype out = in.out_dtype;
+    const double u = accumulation_u(out);
+    std::vector<HostTensor> normalised{x, HostTensor::absent(), HostTensor::absent(),
+                                       HostTensor(y.dtype, y.shape)};
+    const OpCall call = [eps](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+      return chorus_layer_norm(q, t[0], nullptr, nullptr, eps, t[3]);
+    };
+    in.reference.run(call, normalised, 3, false);
+    const HostTensor& z = normalised[3];
+    std::vector<double> b(static_cast<size_t>(y.numel()), 0.0);
+    for_each_row(x.shape, x.shape.size() - 1, [&](int64_t first, int64_t, int64_t n) {
+      long double mean = 0, mean_abs = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        mean += x.get(first + j);
+        mean_abs += std::fabs(x.get(first + j));
+      }
+      mean /= n;
+      mean_abs /= n;
+      long double var = 0;
+      for (int64_t j = 0; j < n; ++j) var += (x.get(first + j) - mean) * (x.get(first + j) - mean);
+      const long double sigma = std::sqrt(var / n + eps);
+      const double dn = static_cast<double>(n);
+      for (int64_t j = 0; j < n; ++j) {
+        const long double zi = std::fabs(z.get(first + j));
+        const long double g = gamma.present ? std::fabs(gamma.get(j)) : 1.0L;
+        const long double be = beta.present ? std::fabs(beta.get(j)) : 0.0L;
+        const long double spread = zi + mean_abs / sigma * (1 + zi);
+        double bound = static_cast<double>(kC * (dn + 10) * u * spread * g + kC * u * be);
+        if (!(bound >= 0)) bound = 0;  // NaN rows: checked exactly
+        const long double yi = y.get(first + j);
+        b[static_cast<size_t>(first + j)] = bound + final_rounding(out, static_cast<double>(yi));
+      }
+    });
+    return b;
+  };
+}
+
+// x, gamma (may be absent), y over the last axis.
+BoundFn rms_norm_bound() {
+  // y = x r gamma, r = 1 / sqrt(mean(x^2) + eps): mean of n non-negative
+  // squares, relative (n + 1) u; the root halves it; rsqrt <= 2 ulp or
+  // sqrt + divide <= 5.5 ulp, <= 11 u; times x and gamma, 2u. All relative,
+  // so |err_i| <= ((n + 1)/2 + 13) u |y_i| <= c (n + 10) u |y_i| + R.
+  using namespace bounds;
+  return [](const BoundInputs& in) {
+    const HostTensor& y = in.expected;
+    const chorus_dtype out = in.out_dtype;
+    const double u = accumulation_u(out);
+    const double n = static_cast<double>(y.shape.back());
+    std::vector<double> b(static_cast<size_t>(y.numel()));
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const long double yi = y.get(i);
+      double bound = times(kC * (n + 10) * u, yi);
+      if (!(bound >= 0)) bound = 0;
+      b[static_cast<size_t>(i)] = bound + final_rounding(out, static_cast<double>(yi));
+    }
+    return b;
+  };
+}
 
 enum class Data { normal, large_mean, constant, tiny, nan_row };
 
@@ -76,7 +166,7 @@ CaseSpec norm_spec(chorus_dtype d, bool rms, const NormLayout& l, Rng& rng) {
     s.call = [eps](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
       return chorus_rms_norm(q, t[0], t[1], eps, t[2]);
     };
-    s.bound = bounds::rms_norm();
+    s.bound = rms_norm_bound();
   } else {
     s.operands = {Operand{"x", x, l.x_strides, l.x_offset, -1},
                   Operand{"gamma", gamma, l.gamma_strides, 1, -1}, Operand{"beta", beta, {}, 2, -1},
@@ -85,7 +175,7 @@ CaseSpec norm_spec(chorus_dtype d, bool rms, const NormLayout& l, Rng& rng) {
     s.call = [eps](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
       return chorus_layer_norm(q, t[0], t[1], t[2], eps, t[3]);
     };
-    s.bound = bounds::layer_norm(eps);
+    s.bound = layer_norm_bound(eps);
   }
   char text[48];
   std::snprintf(text, sizeof text, "eps=%g", eps);
@@ -169,8 +259,6 @@ std::vector<NormLayout> layouts() {
   return v;
 }
 
-}  // namespace
-
 void add_norm_cases(std::vector<CaseEntry>& cases) {
   for (const bool rms : {false, true}) {
     const std::string op = rms ? "rms_norm" : "layer_norm";
@@ -182,7 +270,8 @@ void add_norm_cases(std::vector<CaseEntry>& cases) {
         if (i == 0 && (d == CHORUS_DTYPE_F32 || d == CHORUS_DTYPE_BF16)) l.tier = Tier::smoke;
         if (l.data == Data::large_mean && d == CHORUS_DTYPE_F32 && !rms) l.tier = Tier::smoke;
         if (l.label == "33x65/padded" && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
-        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op, "norm", dt,
+        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op,
+                 rms ? CHORUS_OP_RMS_NORM : CHORUS_OP_LAYER_NORM, dt,
                  shape_text(l.shape), l.kind, l.tier,
                  [d, rms, l](Rng& rng) { return norm_spec(d, rms, l, rng); });
       }
@@ -190,4 +279,10 @@ void add_norm_cases(std::vector<CaseEntry>& cases) {
   }
 }
 
-}  // namespace chorus::conformance::detail
+}  // namespace
+
+void register_cases() {
+  register_family("norm", add_norm_cases);
+}
+
+}  // namespace chorus::ops::norm

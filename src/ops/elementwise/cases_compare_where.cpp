@@ -2,9 +2,14 @@
 // dtypes. Both are bit-exact: comparisons are judged on data full of ties,
 // ±0, NaN and i64 values that differ only below double's precision; where
 // must move the selected element's bits untouched.
-#include "cases.hpp"
+#include "conformance/cases.hpp"
+#include "elementwise/cases_elementwise.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::elementwise {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
 
 struct CompareInfo {
@@ -40,13 +45,15 @@ void fill_ties(HostTensor& t, Rng& rng) {
   }
 }
 
-void add_compare(std::vector<CaseEntry>& cases) {
+}  // namespace
+
+void add_compare_cases(std::vector<CaseEntry>& cases) {
   for (const CompareInfo& c : kCompare) {
     for (const chorus_dtype d : kAllDtypes) {
       const chorus_compare_op op = c.op;
       ElementwiseOp e;
       e.op = c.name;
-      e.family = "compare";
+      e.op_kind = CHORUS_OP_COMPARE;
       e.dtype_label = dtype_text(d);
       e.inputs = {d, d};
       e.roles = {"a", "b", "out"};
@@ -73,11 +80,11 @@ void add_compare(std::vector<CaseEntry>& cases) {
   }
 }
 
-void add_where(std::vector<CaseEntry>& cases) {
+void add_where_cases(std::vector<CaseEntry>& cases) {
   for (const chorus_dtype d : kAllDtypes) {
     ElementwiseOp e;
     e.op = "where";
-    e.family = "where";
+    e.op_kind = CHORUS_OP_WHERE;
     e.dtype_label = dtype_text(d);
     e.inputs = {CHORUS_DTYPE_U8, d, d};
     e.roles = {"condition", "a", "b", "out"};
@@ -113,11 +120,4 @@ void add_where(std::vector<CaseEntry>& cases) {
   }
 }
 
-}  // namespace
-
-void add_compare_where_cases(std::vector<CaseEntry>& cases) {
-  add_compare(cases);
-  add_where(cases);
-}
-
-}  // namespace chorus::conformance::detail
+}  // namespace chorus::ops::elementwise

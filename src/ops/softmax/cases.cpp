@@ -1,16 +1,80 @@
-// cases_softmax.cpp — softmax and log-softmax over the float dtypes, along the
+// cases.cpp — the softmax folder's conformance layer (family "softmax"): softmax and log-softmax over the float dtypes, along the
 // last, first and a middle axis, at tile-edge and long row lengths, through
 // every view, and on the rows that break naive kernels: 88/89/90 and 1000
 // (exp overflows without the max subtraction), fully masked (-inf) rows, and
 // rows whose range makes most terms underflow.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "bounds.hpp"
-#include "cases.hpp"
+#include "conformance/bounds.hpp"
+#include "conformance/cases.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::softmax {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
+
+// ---------------------------------------------------------------- bounds
+
+// x, y along axis.
+BoundFn softmax_bound(int32_t axis, bool log) {
+  // softmax y_i = exp(x_i - m) / s, s = sum_j exp(x_j - m), m = max x:
+  //  - x_i - m rounds with relative error u, which exp turns into a relative
+  //    error u |x_i - m| of the numerator; exp itself <= 3 ulp <= 6u;
+  //  - s sums n positive terms: (n-1)u, plus the terms' own errors weighted
+  //    by their size, <= (6 + max_j exp(-d_j) d_j n) u <= (6 + 0.37 n) u;
+  //  - the division: u.
+  //  Relative error <= (1.4 n + 13 + |x_i - m|) u, so
+  //    |err| <= c (n + 10 + |x_i - m|) u y + R.
+  //  CONFORMANCE.md's "relative <= 10u" is this bound for short rows: with n
+  //  positive terms to sum, an exact-to-the-rounding f32 softmax over a 4096
+  //  row may be (n u) off, so the n-dependence is derived, not a loosening.
+  //  Elements with large |x_i - m| are tiny and carry that subtraction's
+  //  error; without the term a correct kernel fails on a wide-range row.
+  //  Where exp(x_i - m) underflows into the subnormal range its 3-ulp
+  //  allowance is 3 subnormal quanta absolute; dividing by s >= 1 does not
+  //  grow it, and the rounding adds half a quantum: 4 eta of the compute
+  //  type on top of R (negligible next to R for 16-bit outputs).
+  // log-softmax y_i = x_i - m - log s: absolute error u|x_i - m| (the
+  //  subtraction) + u|y_i| (the last subtraction, |y_i| <= |x_i - m| + log s)
+  //  + the error of log s: (n + 6)u from s plus 3 ulp of log s. So
+  //    |err| <= c (n + 10) u (|x_i - m| + log s + 1) + R,
+  //  absolute, which is what near-zero outputs (the row's maximum) need.
+  using namespace bounds;
+  return [axis, log](const BoundInputs& in) {
+    const HostTensor& x = in.operands[0];
+    const HostTensor& y = in.expected;
+    const chorus_dtype out = in.out_dtype;
+    const double u = accumulation_u(out);
+    const int rank = static_cast<int>(x.shape.size());
+    const size_t a = static_cast<size_t>(axis < 0 ? axis + rank : axis);
+    std::vector<double> b(static_cast<size_t>(y.numel()), 0.0);
+    for_each_row(x.shape, a, [&](int64_t first, int64_t stride, int64_t n) {
+      long double m = -INFINITY;
+      for (int64_t j = 0; j < n; ++j) m = std::max(m, x.get(first + j * stride));
+      long double s = 0;
+      for (int64_t j = 0; j < n; ++j) s += std::exp(x.get(first + j * stride) - m);
+      const double dn = static_cast<double>(n);
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i = first + j * stride;
+        const long double d = std::fabs(x.get(i) - m);
+        const long double yi = y.get(i);
+        double bound;
+        if (log)
+          bound = kC * (dn + 10) * u * static_cast<double>(d + std::log(s) + 1);
+        else
+          bound = times(kC * (dn + 10 + static_cast<double>(d)) * u, yi) +
+                  4 * min_subnormal(compute_dtype(out));
+        if (!(bound >= 0)) bound = 0;  // rows of NaN or infinities: the element is checked exactly
+        b[static_cast<size_t>(i)] = bound + final_rounding(out, static_cast<double>(yi));
+      }
+    });
+    return b;
+  };
+}
 
 enum class Data { normal, special, wide_range };
 
@@ -78,7 +142,7 @@ CaseSpec softmax_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng
   s.call_text = "axis=" + std::to_string(axis) + (log ? " log=1" : " log=0");
   s.check = Check::bounded;
   s.oracle = OracleKind::wide;
-  s.bound = bounds::softmax(axis, log);
+  s.bound = softmax_bound(axis, log);
   return s;
 }
 
@@ -145,8 +209,6 @@ std::vector<SoftmaxLayout> layouts() {
   return v;
 }
 
-}  // namespace
-
 void add_softmax_cases(std::vector<CaseEntry>& cases) {
   for (const bool log : {false, true}) {
     const std::string op = log ? "log_softmax" : "softmax";
@@ -159,7 +221,7 @@ void add_softmax_cases(std::vector<CaseEntry>& cases) {
           l.tier = Tier::smoke;
         if (l.data == Data::special && d == CHORUS_DTYPE_F32 && !log) l.tier = Tier::smoke;
         if (l.label == "33x65/padded" && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
-        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op, "softmax", dt,
+        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op, CHORUS_OP_SOFTMAX, dt,
                  shape_text(l.shape), l.kind, l.tier,
                  [d, log, l](Rng& rng) { return softmax_spec(d, log, l, rng); });
       }
@@ -167,4 +229,10 @@ void add_softmax_cases(std::vector<CaseEntry>& cases) {
   }
 }
 
-}  // namespace chorus::conformance::detail
+}  // namespace
+
+void register_cases() {
+  register_family("softmax", add_softmax_cases);
+}
+
+}  // namespace chorus::ops::softmax

@@ -1,4 +1,4 @@
-// cases_gemm.cpp — GEMM over the float dtypes: every transpose, alpha/beta,
+// cases.cpp — the gemm folder's conformance layer (family "gemm"): GEMM over the float dtypes: every transpose, alpha/beta,
 // bias of each broadcast shape, the activation epilogues, batches (broadcast
 // through the API, stride 0, permuted), padded and offset views, tile-edge
 // and zero sizes, long K, and the special cases (overflow to inf, NaN in an
@@ -6,16 +6,105 @@
 // dot product so every partial sum is representable: tolerance 0. (A cap
 // rather than CONFORMANCE.md's expected fraction min(1, safe_n / K) of
 // non-zeros: a random fraction can overshoot safe_n in an unlucky row.)
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <tuple>
 
-#include "bounds.hpp"
-#include "cases.hpp"
+#include "conformance/bounds.hpp"
+#include "conformance/cases.hpp"
 
-namespace chorus::conformance::detail {
+namespace chorus::ops::gemm {
+
+using namespace chorus::conformance;
+using namespace chorus::conformance::detail;
+
 namespace {
+
+// ---------------------------------------------------------------- bounds
+
+struct GemmParams {
+  bool transpose_a = false, transpose_b = false;
+  double alpha = 1, beta = 0;
+  chorus_activation activation = CHORUS_ACTIVATION_NONE;
+  int64_t k = 0;
+};
+
+// Operands a, b, bias (may be absent), c.
+BoundFn gemm_bound(const GemmParams& p) {
+  // c = act(alpha * sum_k a_ik b_kj + beta c + bias), K products summed in
+  // any order: gamma_K on sum|a||b|; times alpha, plus beta c (one product,
+  // one addition) and plus bias (one addition) make at most K + 3 roundings
+  // on any term, so |err| <= (K+3) u S (1 + O(Ku)) <= c (K+2) u S + R with
+  //   S = |alpha| |A||B| + |beta| |C| + |bias|,
+  // computed by the reference on absolute values (no activation).
+  // allow_tf32 (declared by the queue, f32 only): inputs rounded to 10
+  // fraction bits, u_in = 2^-11, add c u_in S.
+  // Underflow: a product that lands below the normal range is off by up to
+  // half a subnormal quantum in absolute terms, which no relative bound
+  // covers; K products and three more operations add (K+3) eta, taken as
+  // c (K+2) eta with eta the compute type's smallest subnormal.
+  // Activation: the pre-activation t carries |dt| <= the bound above; the
+  // activation adds its own error, so
+  //   bound = L * bound_pre + (activation's ulp bound, with its absolute floor)
+  // with L = max|phi'| = 1.2 (gelu_erf 1.13, gelu_tanh 1.13, silu 1.10) and
+  // L = 1, no extra error, for relu. The activation's ulp bound is the f32
+  // allowance of the unary op of the same name (gelu_erf 16 ulp: it contains
+  // erf, OpenCL's 16; gelu_tanh and silu 5), with the unary ops' absolute
+  // floor 8 u max(1, |t|) for functions that cross zero.
+  using namespace bounds;
+  return [p](const BoundInputs& in) {
+    const HostTensor& y = in.expected;
+    const chorus_dtype out = in.out_dtype;
+    const double u = accumulation_u(out);
+    const chorus_gemm_desc original{
+        sizeof(chorus_gemm_desc), p.transpose_a, p.transpose_b, p.alpha, p.beta,
+        CHORUS_ACTIVATION_NONE};
+    const auto call_with = [](chorus_gemm_desc desc) -> OpCall {
+      return [desc](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+        return chorus_gemm(q, &desc, t[0], t[1], t[2], t[3]);
+      };
+    };
+    chorus_gemm_desc magnitude = original;
+    magnitude.alpha = std::fabs(p.alpha);
+    magnitude.beta = std::fabs(p.beta);
+    std::vector<HostTensor> scale;
+    for (const HostTensor& t : in.operands) scale.push_back(absolute(t));
+    const bool read_c = p.beta != 0;
+    if (!read_c) scale[3] = HostTensor(y.dtype, y.shape);
+    in.reference.run(call_with(magnitude), scale, 3, read_c);
+
+    const bool smooth = p.activation == CHORUS_ACTIVATION_GELU_ERF ||
+                        p.activation == CHORUS_ACTIVATION_GELU_TANH ||
+                        p.activation == CHORUS_ACTIVATION_SILU;
+    std::vector<HostTensor> pre;
+    if (smooth) {
+      pre = in.operands;
+      if (!read_c) pre[3] = HostTensor(y.dtype, y.shape);
+      in.reference.run(call_with(original), pre, 3, read_c);
+    }
+    const double tf32 = (in.numerics & CHORUS_NUMERICS_ALLOW_TF32) && out == CHORUS_DTYPE_F32
+                            ? kC * std::ldexp(1.0, -11)
+                            : 0.0;
+    const double act_ulps = p.activation == CHORUS_ACTIVATION_GELU_ERF ? 16 : 5;
+    std::vector<double> b(static_cast<size_t>(y.numel()));
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const double s = static_cast<double>(scale[3].get(i));
+      const long double yi = y.get(i);
+      double bound =
+          kC * static_cast<double>(p.k + 2) * (u * s + min_subnormal(compute_dtype(out))) +
+          tf32 * s;
+      if (smooth) {
+        bound = 1.2 * bound + std::max(act_ulps * ulp_of(compute_dtype(out), yi),
+                                       absolute_floor(out, pre[3].get(i)));
+      }
+      b[static_cast<size_t>(i)] =
+          bound + final_rounding(out, static_cast<double>(yi)) + oracle_rounding(out, yi);
+    }
+    return b;
+  };
+}
 
 enum class Data { exact, normal, positive, overflow, nan_c, specials };
 
@@ -138,7 +227,7 @@ CaseSpec gemm_spec(chorus_dtype d, const GemmLayout& g, Rng& rng) {
   } else {
     s.check = Check::bounded;
     s.oracle = OracleKind::wide;
-    s.bound = bounds::gemm({g.ta, g.tb, g.alpha, g.beta, g.activation, g.k});
+    s.bound = gemm_bound({g.ta, g.tb, g.alpha, g.beta, g.activation, g.k});
   }
   return s;
 }
@@ -318,18 +407,22 @@ std::vector<GemmLayout> layouts(chorus_dtype d) {
   return v;
 }
 
-}  // namespace
-
 void add_gemm_cases(std::vector<CaseEntry>& cases) {
   for (const chorus_dtype d : kFloatDtypes) {
     const std::string dt = dtype_text(d);
     for (const GemmLayout& g : layouts(d)) {
       add_case(
-          cases, "gemm/" + dt + "/" + g.kind + "/" + g.label, "gemm", "gemm", dt,
+          cases, "gemm/" + dt + "/" + g.kind + "/" + g.label, "gemm", CHORUS_OP_GEMM, dt,
           "M=" + std::to_string(g.m) + " N=" + std::to_string(g.n) + " K=" + std::to_string(g.k),
           g.kind, g.tier, [d, g](Rng& rng) { return gemm_spec(d, g, rng); });
     }
   }
 }
 
-}  // namespace chorus::conformance::detail
+}  // namespace
+
+void register_cases() {
+  register_family("gemm", add_gemm_cases);
+}
+
+}  // namespace chorus::ops::gemm
