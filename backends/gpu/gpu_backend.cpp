@@ -1,9 +1,11 @@
-// gpu_backend.cpp — the CUDA and HIP plugins, written once: devices,
-// buffers, streams, events, programs compiled by NVRTC or hiprtc from the
-// embedded portable kernels (memory cache per device, then the shared disk
-// cache of backends/common, then the compiler), and the launches that
-// backends/common/op_plan.cpp plans for each op. The API differences live
-// in gpu_runtime.hpp's two implementations and in rtc.cpp.
+// gpu_backend.cpp — the CUDA and HIP plugins (and the GPU emulator of the
+// tests), written once: the skeleton every run-time-compiled backend
+// shares (backends/common/compiled_backend.hpp: program cache, scratch,
+// the plan runner, the op entry points) over a GPU runtime. What is the
+// GPU's lives here: devices and their description, contexts, streams,
+// device memory, events, programs compiled by NVRTC or hiprtc (rtc.cpp)
+// into binaries the runtime loads as modules, and launches cut into grid
+// slices. The API differences live in gpu_runtime.hpp's implementations.
 //
 // Failures come back as statuses with a sentence: a compile failure
 // carries the compiler's log, allocation failures are
@@ -12,30 +14,26 @@
 #include "gpu_backend.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <new>
-#include <unordered_map>
 #include <vector>
 
+#include "compiled_backend.hpp"
 #include "kernel_cache.hpp"
-#include "op_plan.hpp"
 #include "plugin_helpers.hpp"
 #include "program_cache.hpp"
 
 namespace chorus::gpu {
 namespace {
 
+using backend_common::ArgValue;
 using backend_common::CacheKey;
-using backend_common::DeviceTraits;
-using backend_common::KernelArg;
-using backend_common::KernelCache;
+using backend_common::CompiledDevice;
 using backend_common::Launch;
-using backend_common::Plan;
 using backend_common::ProgramSpec;
+using backend_common::ProgramText;
 
 const BackendConfig* g_config = nullptr;
 const chorus_host_api* g_host = nullptr;
@@ -142,50 +140,197 @@ chorus_status plugin_create(const chorus_host_api* host, void** out) {
 
 // --------------------------------------------------------------- device
 
-struct Program {
-  void* module = nullptr;
-  std::map<std::string, void*> functions;
-};
+class Device final : public CompiledDevice {
+ public:
+  // (Qualified: inside the class, report and log name the base's members.)
+  Device(Plugin* plugin, const DeviceRecord* record)
+      : CompiledDevice(gpu::report, gpu::log), p_(plugin), rt_(plugin->runtime.get()), r_(record) {}
+  ~Device() override {
+    if (context_) rt_->close(context_);
+  }
 
-struct Device {
-  Plugin* plugin = nullptr;
-  Runtime* rt = nullptr;
-  const DeviceRecord* record = nullptr;
-  void* context = nullptr;
-  DeviceTraits traits;
-  std::string target;  // what the compiler builds for: sm_90, compute_90 (PTX), gfx90a
-  KernelCache cache{""};
-  std::string identity;  // the device part of every cache key
-  std::mutex mutex;      // guards programs and stats
-  std::unordered_map<std::string, Program> programs;
-  chorus_kernel_stats stats{};
-};
+  chorus_status open(uint32_t index) {
+    if (const int e = rt_->open(static_cast<int>(index), &context_)) {
+      context_ = nullptr;
+      return runtime_failure(*rt_, "opening " + r_->desc.name, e);
+    }
+    traits = gpu_traits(backend_common::tuning_for(r_->identity));
+    target_ = p_->rtc->target_for(r_->desc.arch);
+    if (target_ != r_->desc.arch)
+      log(1, r_->desc.name + ": " + p_->rtc->version() + " has no " + r_->desc.arch +
+                 "; compiling for " + target_ + " instead, which the driver finishes");
+    cache = backend_common::open_kernel_cache(g_host, gpu::log);
+    identity_ = "device=" + r_->desc.name + "\narch=" + r_->desc.arch + "\ntarget=" + target_ +
+                "\ndriver=" + rt_->driver_version() + "\ncompiler=" + p_->rtc->version() +
+                "\nchorus=" + backend_common::chorus_version_text() +
+                "\ntuning=" + traits.tuning.name;
+    return CHORUS_OK;
+  }
 
-struct Buffer {
-  uint64_t pointer = 0;  // 0 for an empty buffer
-  uint64_t bytes = 0;
-};
+  // Binds the device's context to the calling thread.
+  chorus_status enter() override {
+    const int e = rt_->make_current(context_);
+    return e ? runtime_failure(*rt_, "binding the device to this thread", e) : CHORUS_OK;
+  }
+  std::string label() const override { return r_->desc.name; }
+  uint64_t max_allocation() const override { return r_->info.max_allocation_bytes; }
 
-struct Queue {
-  Device* device = nullptr;
-  void* stream = nullptr;
-  // Per-queue scratch (GEMM packing, partial reductions).
-  uint64_t scratch[2] = {0, 0};
-  uint64_t scratch_bytes[2] = {0, 0};
-};
+  // ------------------------------------------------------------ programs
 
-struct Event {
-  Device* device = nullptr;
-  void* event = nullptr;
-  bool recorded = false;
-};
+  std::string program_source(const ProgramSpec& spec, std::string* missing) const override {
+    return p_->rtc->program_source(spec, missing);
+  }
+  std::string program_options(const ProgramSpec& spec) const override {
+    std::string joined;
+    for (const auto& o : p_->rtc->options(spec, target_, false)) joined += o + " ";
+    return joined;
+  }
+  std::string cache_key(const std::string& options, const std::string& source) const override {
+    return CacheKey()
+        .add("api", g_config->name)
+        .add("identity", identity_)
+        .add("options", options)
+        .add("source", source)
+        .hex();
+  }
 
-// Binds the device's context to the calling thread; every entry point that
-// reaches the runtime starts here.
-chorus_status bind(Device& d) {
-  const int e = d.rt->make_current(d.context);
-  return e ? runtime_failure(*d.rt, "binding the device to this thread", e) : CHORUS_OK;
-}
+  chorus_status compile(const ProgramSpec& spec, const ProgramText& text, void** program,
+                        std::vector<uint8_t>* binary) override {
+    const Rtc& rtc = *p_->rtc;
+    CompileResult result;
+    if (!rtc.compile(text.source, spec.label + ".cu", rtc.options(spec, target_, false), &result)) {
+      std::string log_text = result.log;
+      if (log_text.size() > 6000) log_text = log_text.substr(0, 6000) + "\n[... log truncated]";
+      return report(CHORUS_ERROR_DEVICE, "compiling the " + spec.label + " kernels for " +
+                                             target_ + " failed (options: " + text.options +
+                                             "). Log:\n" + log_text);
+    }
+    void* module = nullptr;
+    if (const int e = rt_->module_load(result.binary, &module))
+      return runtime_failure(*rt_, "loading the " + spec.label + " module", e);
+    *program = module;
+    *binary = std::move(result.binary);
+    return CHORUS_OK;
+  }
+  bool load_binary(const std::vector<uint8_t>& binary, const ProgramText&, void** program) override {
+    void* module = nullptr;
+    if (rt_->module_load(binary, &module) != 0) return false;
+    *program = module;
+    return true;
+  }
+  void release_program(void* program) override { rt_->module_unload(program); }
+  chorus_status find_kernel(void* program, const Launch& launch, void** kernel) override {
+    if (const int e = rt_->function(program, launch.kernel.c_str(), kernel))
+      return runtime_failure(*rt_, "finding kernel " + launch.kernel + " of " + launch.program.label,
+                             e);
+    return CHORUS_OK;
+  }
+
+  // Launches as one or more grids: CUDA allows 65535 blocks in y and z, so
+  // taller grids go in slices, each told its first block (GRID_PARAMS in
+  // prelude_gpu.h).
+  chorus_status launch(void* stream, void* function, const Launch& launch,
+                       std::vector<ArgValue>& values) override {
+    const GpuDeviceDesc& desc = r_->desc;
+    uint64_t groups[3];
+    uint32_t block[3];
+    for (int k = 0; k < 3; ++k) {
+      const uint64_t global = k < static_cast<int>(launch.dims) ? launch.global[k] : 1;
+      const uint64_t local = k < static_cast<int>(launch.dims) ? launch.local[k] : 1;
+      groups[k] = (global + local - 1) / local;
+      block[k] = static_cast<uint32_t>(local);
+    }
+    if (uint64_t{block[0]} * block[1] * block[2] > desc.max_threads_per_block)
+      return report(CHORUS_ERROR_INTERNAL, launch.kernel + ": a block of " +
+                                               std::to_string(block[0] * block[1] * block[2]) +
+                                               " threads is more than the device allows");
+    if (groups[0] == 0 || groups[1] == 0 || groups[2] == 0) return CHORUS_OK;  // nothing to run
+    uint64_t max_grid[3];
+    for (int k = 0; k < 3; ++k) max_grid[k] = desc.max_grid[k] ? desc.max_grid[k] : 65535;
+    const std::vector<GridSlice> slices = slice_grid(groups, max_grid);
+    if (slices.empty())
+      return report(CHORUS_ERROR_UNSUPPORTED, launch.kernel + ": " + std::to_string(groups[0]) +
+                                                  " blocks along x, more than the device's " +
+                                                  std::to_string(max_grid[0]));
+    // kernelParams: a pointer to each value; buffers are their addresses.
+    thread_local std::vector<void*> args;
+    args.clear();
+    for (ArgValue& v : values) args.push_back(v.memory ? static_cast<void*>(&v.handle)
+                                                       : const_cast<void*>(v.data));
+    int64_t first_y = 0, first_z = 0;
+    args.push_back(&first_y);
+    args.push_back(&first_z);
+    for (const GridSlice& slice : slices) {
+      first_y = slice.first_y;
+      first_z = slice.first_z;
+      // The runtime copies the parameter values at launch.
+      if (const int e = rt_->launch(function, slice.grid, block, stream, args.data()))
+        return runtime_failure(*rt_, "launching " + launch.kernel + " (" + launch.program.label + ")",
+                               e);
+    }
+    return CHORUS_OK;
+  }
+
+  // -------------------------------------------------------------- memory
+
+  chorus_status alloc(uint64_t bytes, uint64_t* handle) override {
+    *handle = 0;
+    if (bytes > r_->info.max_allocation_bytes)
+      return report(CHORUS_ERROR_OUT_OF_MEMORY,
+                    "a buffer of " + std::to_string(bytes) + " bytes is larger than the device's " +
+                        std::to_string(r_->info.max_allocation_bytes) + " bytes of memory");
+    if (bytes == 0) return CHORUS_OK;  // an empty buffer has no address
+    if (const int e = rt_->alloc(bytes, handle)) {
+      *handle = 0;
+      return runtime_failure(*rt_, "allocating " + std::to_string(bytes) + " bytes", e);
+    }
+    return CHORUS_OK;
+  }
+  void free(uint64_t handle) override {
+    if (handle) rt_->free(handle);
+  }
+  // Earlier launches on the stream may still use the memory.
+  chorus_status free_after(void* stream, uint64_t handle) override {
+    if (const int e = rt_->stream_sync(stream)) return runtime_failure(*rt_, "sync", e);
+    free(handle);
+    return CHORUS_OK;
+  }
+
+  // ------------------------------------------------------------- streams
+
+  chorus_status queue_create(void** stream) override {
+    if (const int e = rt_->stream_create(stream)) return runtime_failure(*rt_, "creating a stream", e);
+    return CHORUS_OK;
+  }
+  void queue_destroy(void* stream) override {
+    rt_->stream_sync(stream);
+    rt_->stream_destroy(stream);
+  }
+  chorus_status queue_sync(void* stream) override {
+    const int e = rt_->stream_sync(stream);
+    return e ? runtime_failure(*rt_, "synchronising the stream", e) : CHORUS_OK;
+  }
+  chorus_status write(void* stream, uint64_t handle, uint64_t offset, const void* src,
+                      uint64_t bytes) override {
+    const int e = rt_->write(stream, handle + offset, src, bytes);
+    return e ? runtime_failure(*rt_, "copying to the device", e) : CHORUS_OK;
+  }
+  chorus_status read(void* stream, uint64_t handle, uint64_t offset, void* dst,
+                     uint64_t bytes) override {
+    const int e = rt_->read(stream, dst, handle + offset, bytes);
+    return e ? runtime_failure(*rt_, "copying from the device", e) : CHORUS_OK;
+  }
+
+  Runtime* runtime() const { return rt_; }
+
+ private:
+  Plugin* p_;
+  Runtime* rt_;
+  const DeviceRecord* r_;
+  void* context_ = nullptr;
+  std::string target_;    // what the compiler builds for: sm_90, compute_90 (PTX), gfx90a
+  std::string identity_;  // the device part of every cache key
+};
 
 chorus_status device_open(void* plugin, uint32_t index, void** out) {
   auto* p = static_cast<Plugin*>(plugin);
@@ -194,362 +339,34 @@ chorus_status device_open(void* plugin, uint32_t index, void** out) {
     return s;
   const DeviceRecord& r = p->devices[index];
   if (!r.info.usable) return report(CHORUS_ERROR_UNAVAILABLE, r.info.reason);
-  auto device = std::make_unique<Device>();
-  device->plugin = p;
-  device->rt = p->runtime.get();
-  device->record = &r;
-  if (const int e = p->runtime->open(static_cast<int>(index), &device->context))
-    return runtime_failure(*p->runtime, "opening " + r.desc.name, e);
-  device->traits = gpu_traits(backend_common::tuning_for(r.identity));
-  device->target = p->rtc->target_for(r.desc.arch);
-  if (device->target != r.desc.arch)
-    log(1, r.desc.name + ": " + p->rtc->version() + " has no " + r.desc.arch +
-               "; compiling for " + device->target + " instead, which the driver finishes");
-  device->cache = backend_common::open_kernel_cache(g_host, log);
-  device->identity = "device=" + r.desc.name + "\narch=" + r.desc.arch +
-                     "\ntarget=" + device->target + "\ndriver=" + p->runtime->driver_version() +
-                     "\ncompiler=" + p->rtc->version() +
-                     "\nchorus=" + backend_common::chorus_version_text() +
-                     "\ntuning=" + device->traits.tuning.name;
-  *out = device.release();
+  auto device = std::unique_ptr<Device>(new (std::nothrow) Device(p, &r));
+  if (!device) return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
+  if (const chorus_status s = device->open(index); s != CHORUS_OK) return s;
+  *out = static_cast<CompiledDevice*>(device.release());
   return CHORUS_OK;
 }
 
-void device_close(void* handle) {
-  auto* d = static_cast<Device*>(handle);
-  if (!d) return;
-  log(2, d->record->desc.name + ": " + backend_common::kernel_stats_text(d->stats));
-  if (bind(*d) == CHORUS_OK)
-    for (auto& [key, program] : d->programs) d->rt->module_unload(program.module);
-  d->rt->close(d->context);
-  delete d;
-}
-
-// ------------------------------------------------------------- programs
-
-// The loaded module for spec (device mutex held, context bound).
-chorus_status get_program(Device& d, const ProgramSpec& spec, Program** out) {
-  const std::string key = spec.key();
-  if (auto found = d.programs.find(key); found != d.programs.end()) {
-    *out = &found->second;
-    return CHORUS_OK;
-  }
-  const Rtc& rtc = *d.plugin->rtc;
-  std::string missing;
-  const std::string source = rtc.program_source(spec, &missing);
-  if (!missing.empty())
-    return report(CHORUS_ERROR_INTERNAL,
-                  "kernel file " + missing + " is not embedded in the plugin");
-  const std::vector<std::string> options = rtc.options(spec, d.target, false);
-  std::string joined;
-  for (const auto& o : options) joined += o + " ";
-  const std::string cache_key = CacheKey()
-                                    .add("api", g_config->name)
-                                    .add("identity", d.identity)
-                                    .add("options", joined)
-                                    .add("source", source)
-                                    .hex();
-  void* module = nullptr;
-  backend_common::load_cached_program(d.cache, cache_key, spec.label, d.stats, log,
-                                      [&](const std::vector<uint8_t>& binary) {
-                                        if (d.rt->module_load(binary, &module) == 0) return true;
-                                        module = nullptr;
-                                        return false;
-                                      });
-  if (!module) {
-    const auto start = std::chrono::steady_clock::now();
-    CompileResult result;
-    const bool ok = rtc.compile(source, spec.label + ".cu", options, &result);
-    d.stats.compile_ms +=
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (!ok) {
-      std::string text = result.log;
-      if (text.size() > 6000) text = text.substr(0, 6000) + "\n[... log truncated]";
-      return report(CHORUS_ERROR_DEVICE, "compiling the " + spec.label + " kernels for " +
-                                             d.target + " failed (options: " + joined +
-                                             "). Log:\n" + text);
-    }
-    ++d.stats.compiled;
-    if (const int e = d.rt->module_load(result.binary, &module))
-      return runtime_failure(*d.rt, "loading the " + spec.label + " module", e);
-    backend_common::store_compiled_program(d.cache, cache_key, spec.label, result.binary, log);
-  }
-  Program& entry = d.programs[key];
-  entry.module = module;
-  *out = &entry;
-  return CHORUS_OK;
-}
-
-chorus_status get_function(Device& d, const Launch& launch, void** out) {
-  Program* program = nullptr;
-  if (const chorus_status s = get_program(d, launch.program, &program); s != CHORUS_OK) return s;
-  if (auto found = program->functions.find(launch.kernel); found != program->functions.end()) {
-    *out = found->second;
-    return CHORUS_OK;
-  }
-  void* f = nullptr;
-  if (const int e = d.rt->function(program->module, launch.kernel.c_str(), &f))
-    return runtime_failure(*d.rt, "finding kernel " + launch.kernel + " of " + launch.program.label,
-                           e);
-  program->functions[launch.kernel] = f;
-  *out = f;
-  return CHORUS_OK;
-}
-
-// ----------------------------------------------------------------- runs
-
-chorus_status ensure_scratch(Queue& q, const Plan& plan) {
-  Device& d = *q.device;
-  for (int i = 0; i < 2; ++i) {
-    const uint64_t wanted = std::max<uint64_t>(plan.scratch_bytes[i], 64);
-    if (q.scratch[i] && q.scratch_bytes[i] >= wanted) continue;
-    if (q.scratch[i]) {
-      // Earlier launches on this stream may still read the old scratch.
-      if (const int e = d.rt->stream_sync(q.stream)) return runtime_failure(*d.rt, "sync", e);
-      d.rt->free(q.scratch[i]);
-    }
-    q.scratch[i] = 0;
-    q.scratch_bytes[i] = 0;
-    if (const int e = d.rt->alloc(wanted, &q.scratch[i]))
-      return runtime_failure(*d.rt, "allocating " + std::to_string(wanted) + " bytes of scratch",
-                             e);
-    q.scratch_bytes[i] = wanted;
-  }
-  return CHORUS_OK;
-}
-
-// Launches `launch` as one or more grids: CUDA allows 65535 blocks in y
-// and z, so taller grids go in slices, each told its first block
-// (GRID_PARAMS in prelude_gpu.h).
-chorus_status launch_sliced(Device& d, Queue& q, void* function, const Launch& launch,
-                            std::vector<void*>& args) {
-  const GpuDeviceDesc& desc = d.record->desc;
-  uint64_t groups[3];
-  uint32_t block[3];
-  for (int k = 0; k < 3; ++k) {
-    const uint64_t global = k < static_cast<int>(launch.dims) ? launch.global[k] : 1;
-    const uint64_t local = k < static_cast<int>(launch.dims) ? launch.local[k] : 1;
-    groups[k] = (global + local - 1) / local;
-    block[k] = static_cast<uint32_t>(local);
-  }
-  if (uint64_t{block[0]} * block[1] * block[2] > desc.max_threads_per_block)
-    return report(CHORUS_ERROR_INTERNAL, launch.kernel + ": a block of " +
-                                             std::to_string(block[0] * block[1] * block[2]) +
-                                             " threads is more than the device allows");
-  if (groups[0] == 0 || groups[1] == 0 || groups[2] == 0) return CHORUS_OK;  // nothing to run
-  uint64_t max_grid[3];
-  for (int k = 0; k < 3; ++k) max_grid[k] = desc.max_grid[k] ? desc.max_grid[k] : 65535;
-  const std::vector<GridSlice> slices = slice_grid(groups, max_grid);
-  if (slices.empty())
-    return report(CHORUS_ERROR_UNSUPPORTED, launch.kernel + ": " + std::to_string(groups[0]) +
-                                                " blocks along x, more than the device's " +
-                                                std::to_string(max_grid[0]));
-  int64_t first_y = 0, first_z = 0;
-  args.push_back(&first_y);
-  args.push_back(&first_z);
-  for (const GridSlice& slice : slices) {
-    first_y = slice.first_y;
-    first_z = slice.first_z;
-    // The runtime copies the parameter values at launch.
-    if (const int e = d.rt->launch(function, slice.grid, block, q.stream, args.data()))
-      return runtime_failure(*d.rt,
-                             "launching " + launch.kernel + " (" + launch.program.label + ")", e);
-  }
-  return CHORUS_OK;
-}
-
-// Runs a plan on q; pointers[i] is the device address of buffer slot i.
-// Without a queue only the programs are prepared.
-chorus_status run_plan(Device& d, Queue* q, const Plan& plan, const uint64_t* pointers) {
-  if (const chorus_status s = bind(d); s != CHORUS_OK) return s;
-  std::vector<void*> functions(plan.launches.size());
-  {
-    std::lock_guard<std::mutex> lock(d.mutex);
-    for (size_t i = 0; i < plan.launches.size(); ++i)
-      if (const chorus_status s = get_function(d, plan.launches[i], &functions[i]); s != CHORUS_OK)
-        return s;
-  }
-  if (!q) return CHORUS_OK;
-  if (const chorus_status s = ensure_scratch(*q, plan); s != CHORUS_OK) return s;
-  static const uint64_t null_pointer = 0;
-  for (size_t i = 0; i < plan.launches.size(); ++i) {
-    const Launch& launch = plan.launches[i];
-    std::vector<void*> args;
-    args.reserve(launch.args.size() + 2);
-    for (const KernelArg& a : launch.args) {
-      switch (a.kind) {
-        case KernelArg::Kind::buffer:
-          args.push_back(const_cast<uint64_t*>(&pointers[a.index]));
-          break;
-        case KernelArg::Kind::scratch:
-          args.push_back(&q->scratch[a.index]);
-          break;
-        case KernelArg::Kind::null_buffer:
-          args.push_back(const_cast<uint64_t*>(&null_pointer));
-          break;
-        case KernelArg::Kind::bytes:
-          args.push_back(const_cast<uint8_t*>(a.bytes.data()));
-          break;
-      }
-    }
-    if (const chorus_status s = launch_sliced(d, *q, functions[i], launch, args); s != CHORUS_OK)
-      return s;
-  }
-  return CHORUS_OK;
-}
-
-chorus_status plan_for(Device& d, const chorus_op_desc* desc, Plan* plan) {
-  std::string why;
-  const chorus_status s = backend_common::plan_op(*desc, d.traits, plan, &why);
-  return s == CHORUS_OK ? CHORUS_OK : report(s, why);
-}
-
-chorus_status op_supports(void* device, const chorus_op_desc* desc) {
-  Plan plan;
-  return plan_for(*static_cast<Device*>(device), desc, &plan);
-}
-
-chorus_status op_prepare(void* device, const chorus_op_desc* desc) {
-  auto& d = *static_cast<Device*>(device);
-  Plan plan;
-  if (const chorus_status s = plan_for(d, desc, &plan); s != CHORUS_OK) return s;
-  return run_plan(d, nullptr, plan, nullptr);
-}
-
-chorus_status op_execute(void* queue, const chorus_op_desc* desc) {
-  auto& q = *static_cast<Queue*>(queue);
-  Plan plan;
-  if (const chorus_status s = plan_for(*q.device, desc, &plan); s != CHORUS_OK) return s;
-  uint64_t pointers[CHORUS_OP_MAX_TENSORS] = {};
-  for (uint32_t i = 0; i < desc->tensor_count && i < CHORUS_OP_MAX_TENSORS; ++i)
-    if (desc->tensors[i].buffer)
-      pointers[i] = static_cast<Buffer*>(desc->tensors[i].buffer)->pointer;
-  return run_plan(*q.device, &q, plan, pointers);
-}
-
-// ---------------------------------------------------- buffers and queues
-
-chorus_status buffer_create(void* device, uint64_t bytes, void** out) {
-  auto& d = *static_cast<Device*>(device);
-  if (bytes > d.record->info.max_allocation_bytes)
-    return report(CHORUS_ERROR_OUT_OF_MEMORY,
-                  "a buffer of " + std::to_string(bytes) + " bytes is larger than the device's " +
-                      std::to_string(d.record->info.max_allocation_bytes) + " bytes of memory");
-  auto* b = new (std::nothrow) Buffer{0, bytes};
-  if (!b) return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
-  if (bytes) {
-    chorus_status s = bind(d);
-    if (s == CHORUS_OK)
-      if (const int e = d.rt->alloc(bytes, &b->pointer))
-        s = runtime_failure(*d.rt, "allocating a buffer of " + std::to_string(bytes) + " bytes", e);
-    if (s != CHORUS_OK) {
-      delete b;
-      return s;
-    }
-  }
-  *out = b;
-  return CHORUS_OK;
-}
-
-void buffer_destroy(void* device, void* buffer) {
-  auto* b = static_cast<Buffer*>(buffer);
-  if (!b) return;
-  auto& d = *static_cast<Device*>(device);
-  if (b->pointer && bind(d) == CHORUS_OK) d.rt->free(b->pointer);
-  delete b;
-}
-
-chorus_status queue_create(void* device, uint32_t, void** out) {
-  auto& d = *static_cast<Device*>(device);
-  if (const chorus_status s = bind(d); s != CHORUS_OK) return s;
-  auto* q = new (std::nothrow) Queue;
-  if (!q) return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
-  q->device = &d;
-  if (const int e = d.rt->stream_create(&q->stream)) {
-    delete q;
-    return runtime_failure(*d.rt, "creating a stream", e);
-  }
-  *out = q;
-  return CHORUS_OK;
-}
-
-void queue_destroy(void* queue) {
-  auto* q = static_cast<Queue*>(queue);
-  if (!q) return;
-  Device& d = *q->device;
-  if (bind(d) == CHORUS_OK) {
-    d.rt->stream_sync(q->stream);
-    for (uint64_t p : q->scratch)
-      if (p) d.rt->free(p);
-    d.rt->stream_destroy(q->stream);
-  }
-  delete q;
-}
-
-chorus_status queue_sync(void* queue) {
-  auto* q = static_cast<Queue*>(queue);
-  if (const chorus_status s = bind(*q->device); s != CHORUS_OK) return s;
-  const int e = q->device->rt->stream_sync(q->stream);
-  return e ? runtime_failure(*q->device->rt, "synchronising the stream", e) : CHORUS_OK;
-}
-
-uint32_t queue_numerics(void*) {
-  return CHORUS_NUMERICS_DETERMINISTIC;
-}
-
-chorus_status buffer_write(void* queue, void* dst, uint64_t offset, const void* src,
-                           uint64_t bytes) {
-  if (bytes == 0) return CHORUS_OK;
-  auto* q = static_cast<Queue*>(queue);
-  if (const chorus_status s = bind(*q->device); s != CHORUS_OK) return s;
-  const int e =
-      q->device->rt->write(q->stream, static_cast<Buffer*>(dst)->pointer + offset, src, bytes);
-  return e ? runtime_failure(*q->device->rt, "copying to the device", e) : CHORUS_OK;
-}
-
-chorus_status buffer_read(void* queue, void* src, uint64_t offset, void* dst, uint64_t bytes) {
-  if (bytes == 0) return CHORUS_OK;
-  auto* q = static_cast<Queue*>(queue);
-  if (const chorus_status s = bind(*q->device); s != CHORUS_OK) return s;
-  const int e =
-      q->device->rt->read(q->stream, dst, static_cast<Buffer*>(src)->pointer + offset, bytes);
-  return e ? runtime_failure(*q->device->rt, "copying from the device", e) : CHORUS_OK;
-}
-
-// Device copies and fills run as the portable kernels, as on OpenCL: one
-// code path for every backend (byte offsets of any alignment included).
-chorus_status buffer_copy(void* queue, void* src, uint64_t src_offset, void* dst,
-                          uint64_t dst_offset, uint64_t bytes) {
-  if (bytes == 0) return CHORUS_OK;
-  auto* q = static_cast<Queue*>(queue);
-  const Plan plan =
-      backend_common::plan_buffer_copy(q->device->traits, src_offset, dst_offset, bytes);
-  const uint64_t pointers[2] = {static_cast<Buffer*>(src)->pointer,
-                                static_cast<Buffer*>(dst)->pointer};
-  return run_plan(*q->device, q, plan, pointers);
-}
-
-chorus_status buffer_fill(void* queue, void* dst, uint64_t offset, uint64_t bytes,
-                          const void* pattern, uint32_t pattern_size) {
-  if (bytes == 0) return CHORUS_OK;
-  auto* q = static_cast<Queue*>(queue);
-  const Plan plan =
-      backend_common::plan_buffer_fill(q->device->traits, offset, bytes, pattern, pattern_size);
-  const uint64_t pointers[1] = {static_cast<Buffer*>(dst)->pointer};
-  return run_plan(*q->device, q, plan, pointers);
+Device& device_of(void* device) {
+  return *static_cast<Device*>(static_cast<CompiledDevice*>(device));
 }
 
 // --------------------------------------------------------------- events
 
+struct Event {
+  Device* device = nullptr;
+  void* event = nullptr;
+  bool recorded = false;
+};
+
 chorus_status event_create(void* device, void** out) {
-  auto& d = *static_cast<Device*>(device);
-  if (const chorus_status s = bind(d); s != CHORUS_OK) return s;
+  Device& d = device_of(device);
+  if (const chorus_status s = d.enter(); s != CHORUS_OK) return s;
   auto* e = new (std::nothrow) Event;
   if (!e) return report(CHORUS_ERROR_OUT_OF_MEMORY, "out of host memory");
   e->device = &d;
-  if (const int code = d.rt->event_create(&e->event)) {
+  if (const int code = d.runtime()->event_create(&e->event)) {
     delete e;
-    return runtime_failure(*d.rt, "creating an event", code);
+    return runtime_failure(*d.runtime(), "creating an event", code);
   }
   *out = e;
   return CHORUS_OK;
@@ -558,16 +375,17 @@ chorus_status event_create(void* device, void** out) {
 void event_destroy(void* event) {
   auto* e = static_cast<Event*>(event);
   if (!e) return;
-  if (bind(*e->device) == CHORUS_OK) e->device->rt->event_destroy(e->event);
+  if (e->device->enter() == CHORUS_OK) e->device->runtime()->event_destroy(e->event);
   delete e;
 }
 
 chorus_status event_record(void* event, void* queue) {
   auto* e = static_cast<Event*>(event);
-  auto* q = static_cast<Queue*>(queue);
-  if (const chorus_status s = bind(*q->device); s != CHORUS_OK) return s;
-  if (const int code = q->device->rt->event_record(e->event, q->stream))
-    return runtime_failure(*q->device->rt, "recording an event", code);
+  backend_common::CompiledQueue& q = backend_common::compiled_queue(queue);
+  Device& d = device_of(q.device);
+  if (const chorus_status s = d.enter(); s != CHORUS_OK) return s;
+  if (const int code = d.runtime()->event_record(e->event, q.native))
+    return runtime_failure(*d.runtime(), "recording an event", code);
   e->recorded = true;
   return CHORUS_OK;
 }
@@ -575,9 +393,9 @@ chorus_status event_record(void* event, void* queue) {
 chorus_status event_wait(void* event) {
   auto* e = static_cast<Event*>(event);
   if (!e->recorded) return report(CHORUS_ERROR_INVALID_ARGUMENT, "the event was never recorded");
-  if (const chorus_status s = bind(*e->device); s != CHORUS_OK) return s;
-  const int code = e->device->rt->event_sync(e->event);
-  return code ? runtime_failure(*e->device->rt, "waiting for an event", code) : CHORUS_OK;
+  if (const chorus_status s = e->device->enter(); s != CHORUS_OK) return s;
+  const int code = e->device->runtime()->event_sync(e->event);
+  return code ? runtime_failure(*e->device->runtime(), "waiting for an event", code) : CHORUS_OK;
 }
 
 chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
@@ -588,8 +406,8 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
   if (const chorus_status st = event_wait(start); st != CHORUS_OK) return st;
   if (const chorus_status st = event_wait(end); st != CHORUS_OK) return st;
   float ms = 0;
-  if (const int code = s->device->rt->event_elapsed_ms(s->event, e->event, &ms))
-    return runtime_failure(*s->device->rt, "timing two events", code);
+  if (const int code = s->device->runtime()->event_elapsed_ms(s->event, e->event, &ms))
+    return runtime_failure(*s->device->runtime(), "timing two events", code);
   *milliseconds = ms;
   return CHORUS_OK;
 }
@@ -604,33 +422,21 @@ chorus_backend_vtable make_vtable(const char* name) {
   v.device_count = backend_common::plugin_device_count<Plugin>;
   v.device_info = backend_common::plugin_device_info<Plugin, report>;
   v.device_open = device_open;
-  v.device_close = device_close;
-  v.buffer_create = buffer_create;
-  v.buffer_destroy = buffer_destroy;
-  v.queue_create = queue_create;
-  v.queue_destroy = queue_destroy;
-  v.queue_sync = queue_sync;
-  v.queue_numerics = queue_numerics;
-  v.buffer_write = buffer_write;
-  v.buffer_read = buffer_read;
-  v.buffer_copy = buffer_copy;
-  v.buffer_fill = buffer_fill;
   v.event_create = event_create;
   v.event_destroy = event_destroy;
   v.event_record = event_record;
   v.event_wait = event_wait;
   v.event_elapsed_ms = event_elapsed_ms;
-  v.op_supports = op_supports;
-  v.op_prepare = op_prepare;
-  v.op_execute = op_execute;
-  v.device_kernel_stats = backend_common::device_kernel_stats<Device>;
+  backend_common::fill_compiled_vtable(&v);
   return v;
 }
 
 }  // namespace
 
 const chorus_backend_vtable* backend_vtable(uint32_t abi_version, const BackendConfig& config) {
-  if (abi_version != CHORUS_BACKEND_ABI_VERSION) return nullptr;
+  // Any minor version of our major, and 0 ("describe yourself").
+  if (abi_version != 0 && CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) != CHORUS_BACKEND_ABI_MAJOR)
+    return nullptr;
   g_config = &config;
   static const chorus_backend_vtable table = make_vtable(config.name);
   return &table;

@@ -1,6 +1,7 @@
-// gpu_backend.hpp — the plugin body shared by libchorus-cuda.so and
-// libchorus-hip.so: each module supplies its API's name, compiler and
-// runtime loader and exports the vtable this returns.
+// gpu_backend.hpp — the plugin body shared by libchorus-cuda.so,
+// libchorus-hip.so and the tests' GPU emulator (libchorus-gpuemu.so): each
+// module supplies its API's name, compiler and runtime loader and exports
+// the vtable this returns.
 #pragma once
 
 #include <chorus/backend.h>
@@ -20,7 +21,8 @@ struct BackendConfig {
   int32_t score;  // preference among usable devices ("best")
 };
 
-// The vtable of the module's backend, or nullptr for another ABI version.
+// The vtable of the module's backend, or nullptr for another major ABI
+// version (0, "describe yourself", gets it too).
 const chorus_backend_vtable* backend_vtable(uint32_t abi_version, const BackendConfig& config);
 
 }  // namespace chorus::gpu

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 
@@ -223,6 +224,22 @@ std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,
 bool Rtc::compile(const std::string& source, const std::string& name,
                   const std::vector<std::string>& options, CompileResult* result) const {
   if (kind_ == RtcKind::host) return compile_host(source, options, result);
+  // hiprtc (comgr 2.x, ROCm 5.x/6.x as Debian ships it) is not safe to
+  // call from two threads at once: two compiles in parallel now and then
+  // register LLVM's targets or command-line options twice ("Cannot choose
+  // between targets "amdgcn" and "amdgcn"", "Option 'h' registered more
+  // than once"), corrupt the heap or hang. Its compiles run one at a time,
+  // process-wide; NVRTC's run in parallel.
+  if (!thread_safe()) {
+    static std::mutex serial;
+    std::lock_guard<std::mutex> lock(serial);
+    return compile_library(source, name, options, result);
+  }
+  return compile_library(source, name, options, result);
+}
+
+bool Rtc::compile_library(const std::string& source, const std::string& name,
+                          const std::vector<std::string>& options, CompileResult* result) const {
   void* program = nullptr;
   int e = fns_->create(&program, source.c_str(), name.c_str(), 0, nullptr, nullptr);
   if (e != 0) {

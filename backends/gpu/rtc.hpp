@@ -42,6 +42,9 @@ class Rtc {
   Rtc& operator=(const Rtc&) = delete;
 
   RtcKind kind() const { return kind_; }
+  // Whether compiles may run in parallel (NVRTC, the host compiler), or
+  // are serialised (hiprtc, see compile()).
+  bool thread_safe() const { return kind_ != RtcKind::hiprtc; }
   // "NVRTC 13.0" / "hiprtc 9.0 (libamdhip64.so.5)".
   const std::string& version() const { return version_; }
   // Is `target` a name this compiler takes ("sm_90", "compute_90",
@@ -62,11 +65,14 @@ class Rtc {
   std::vector<std::string> options(const backend_common::ProgramSpec& spec,
                                    const std::string& target, bool verbose_resources) const;
   // Compiles to a binary for the target named in options; false with the
-  // compiler's log in result->log on failure.
+  // compiler's log in result->log on failure. Any thread may call it;
+  // compilers that are not thread_safe() then compile one at a time.
   bool compile(const std::string& source, const std::string& name,
                const std::vector<std::string>& options, CompileResult* result) const;
 
  private:
+  bool compile_library(const std::string& source, const std::string& name,
+                       const std::vector<std::string>& options, CompileResult* result) const;
   bool compile_host(const std::string& source, const std::vector<std::string>& options,
                     CompileResult* result) const;
   struct Fns;

@@ -14,8 +14,8 @@
 #define CK_MAX_RANK 8
 #define CK_MAX_OPERANDS 4
 
-/* Elementwise ops (copy, fill, unary, binary, compare, where). Axes are
- * collapsed on the host (rank >= 1, axis 0 outermost). The contiguous
+/* Elementwise ops (copy, fill, unary, binary, compare, where). Axes arrive
+ * collapsed by libchorus (rank >= 1, axis 0 outermost). The contiguous
  * kernels use count and offset only; the strided ones run a 3-D grid: dim 0
  * the last axis, dim 1 the axis before it, dim 2 all outer axes flattened. */
 typedef struct ck_elementwise {
@@ -23,6 +23,10 @@ typedef struct ck_elementwise {
   CK_I64 rank;
   CK_I64 outer; /* product of shape[0 .. rank-3] */
   CK_I64 value; /* fill: the element's bits */
+  /* unary: the op's two parameters (P0, P1 of unary_table.h) in the compute
+   * type, as bits: a float's for f32/f16/bf16 programs, a double's for f64,
+   * the integer itself for integer programs */
+  CK_I64 param[2];
   CK_I64 shape[CK_MAX_RANK];
   CK_I64 offset[CK_MAX_OPERANDS];
   CK_I64 strides[CK_MAX_OPERANDS][CK_MAX_RANK];
@@ -30,8 +34,8 @@ typedef struct ck_elementwise {
 
 /* Row ops: `rows` independent rows of `n` elements. outer_* index the rows
  * (per operand), inner_* walk one row (ROW_GENERIC may use several inner
- * axes; the other layouts one). Operands: 0 x, 1 y (output), 2 gamma,
- * 3 beta. A long row may be split into `chunks` pieces of `chunk` elements
+ * axes; the other layouts one); both parts arrive collapsed by libchorus.
+ * Operands: 0 x, 1 y (output), 2 gamma, 3 beta. A long row may be split into `chunks` pieces of `chunk` elements
  * that write partial results (two-stage reductions). */
 typedef struct ck_rows {
   CK_I64 rows;

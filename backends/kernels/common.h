@@ -187,7 +187,9 @@ DEVICE_FN void cvt_u8_from_d(GLOBAL U8* p, I64 i, double v) { p[i] = (U8)clamp_i
 /* ------------------------------------------------------------ math */
 
 /* IEEE 754-2019 maximum / minimum: NaN wins, +0 is above -0. Lane-wise on
- * vectors too. Arguments are evaluated several times: pass variables. */
+ * vectors too. Arguments are evaluated several times: pass variables (or
+ * expressions without side effects). binary max/min and unary clamp
+ * (src/ops/elementwise) are these. */
 #define CK_MAXIMUM(a, b) \
   (((a) != (a)) ? (a) : ((b) != (b)) ? (b) : ((a) == (b)) ? (signbit(a) ? (b) : (a)) : ((a) > (b) ? (a) : (b)))
 #define CK_MINIMUM(a, b) \
@@ -204,27 +206,9 @@ DEVICE_FN void cvt_u8_from_d(GLOBAL U8* p, I64 i, double v) { p[i] = (U8)clamp_i
 #define K(c) CAT(c, f)
 #endif
 
-/* Float unary math in the forms without cancellation of docs/ops.md
- * (sigmoid, silu and gelu_tanh as x / (1 + e^-t), gelu_erf through erfc);
- * valid for scalars and vectors alike. Shared by the unary ops and the GEMM
- * epilogue's activations. */
-#define U_NEG(x) (-(x))
-#define U_ABS(x) fabs(x)
-#define U_EXP(x) exp(x)
-#define U_LOG(x) log(x)
-#define U_SQRT(x) sqrt(x)
-#define U_RSQRT(x) (K(1.0) / sqrt(x))
-#define U_TANH(x) tanh(x)
-#define U_SIGMOID(x) (K(1.0) / (K(1.0) + exp(-(x))))
-#define U_RELU(x) (((x) > K(0.0) || (x) != (x)) ? (x) : K(0.0))
-#define U_GELU_ERF(x) (K(0.5) * (x) * erfc((x) * K(-0.70710678118654752)))
-#define U_GELU_TANH(x) \
-  ((x) / (K(1.0) + exp(K(-1.5957691216057308) * ((x) + K(0.044715) * (x) * (x) * (x)))))
-#define U_SILU(x) ((x) / (K(1.0) + exp(-(x))))
-
 #define CK_MIN_I64(a, b) ((a) < (b) ? (a) : (b))
 
-/* Row layouts of the row kernels (reduce, argmax, softmax, norms): one axis
+/* Row layouts of the row kernels (reduce, argmax, softmax, norms, cumsum): one axis
  * of stride 1, one axis of any stride, or several axes. */
 #define ROW_CONTIG 1
 #define ROW_STRIDED 2

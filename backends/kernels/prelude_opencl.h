@@ -141,6 +141,40 @@ DEVICE_FN VD loadv_local_f64(const LOCAL double* p, I64 i) { return CK_VLOAD(0, 
 #endif
 #endif
 
+/* PoCL 3.1's float vector sin and cos (every width) are wrong in the lanes
+ * below about 1e-3 (sin(1e-7) gives 0.0131) when another lane of the vector
+ * is 2^23 or more or infinite: the large-argument reduction then runs for
+ * the whole vector. Its scalar functions and its double vectors are right.
+ * So a float vector is evaluated twice: once with the lanes of 2^16 or more
+ * set to 0 (every lane small: the ordinary path), once as it is, for those
+ * lanes. sin and cos become these functions for every type (clang's
+ * overloadable attribute: PoCL and every clang-based compiler; the
+ * functions are defined before the names change, so they call the
+ * builtins, whatever name the driver gives them). */
+#if VW > 1 && defined(__clang__)
+#define CK_OVERLOADABLE __attribute__((overloadable))
+#define CK_TRIG_FUNCTIONS(wrapper, name)                                               \
+  DEVICE_FN CK_OVERLOADABLE float wrapper(float x) { return name(x); }                 \
+  DEVICE_FN CK_OVERLOADABLE VF wrapper(VF x) {                                         \
+    const VI32 small = fabs(x) < 65536.0f;                                             \
+    return small ? name(small ? x : 0.0f) : name(x);                                   \
+  }                                                                                    \
+  CK_TRIG_FUNCTIONS_F64(wrapper, name)
+#if HAS_FP64
+#define CK_TRIG_FUNCTIONS_F64(wrapper, name)                                           \
+  DEVICE_FN CK_OVERLOADABLE double wrapper(double x) { return name(x); }               \
+  DEVICE_FN CK_OVERLOADABLE VD wrapper(VD x) { return name(x); }
+#else
+#define CK_TRIG_FUNCTIONS_F64(wrapper, name)
+#endif
+CK_TRIG_FUNCTIONS(ck_sin, sin)
+CK_TRIG_FUNCTIONS(ck_cos, cos)
+#undef sin
+#undef cos
+#define sin(x) ck_sin(x)
+#define cos(x) ck_cos(x)
+#endif
+
 /* Spills a vector into a private array of VW lanes and back: how kernels
  * reach single lanes (OpenCL C has no run-time lane index). */
 #if VW == 1

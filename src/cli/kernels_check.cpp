@@ -71,6 +71,7 @@ int rtc_check_target(const std::string& target, RtcKind kind, std::unique_ptr<Rt
   }
   const bool nv = kind == RtcKind::nvrtc;
   out->title = rtc->version() + ", " + target;
+  out->serial = !rtc->thread_safe();
   out->registers = nv ? "regs" : "vgprs";
   out->scalar_registers = nv ? "-" : "sgprs";
   out->shared = nv ? "smem" : "lds";
@@ -162,6 +163,7 @@ int kernels_command(const Args& args) {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   if (args.has("jobs"))
     threads = static_cast<unsigned>(std::max(1, std::atoi(args.get("jobs", "1").c_str())));
+  if (check.serial) threads = 1;  // more would only wait for the compiler
   std::printf("%s: %zu programs from %zu tuning entries, %u thread(s)\n", check.title.c_str(),
               jobs.size(), check.tunings.size(), threads);
   std::fflush(stdout);

@@ -24,6 +24,8 @@ struct CheckTarget {
   std::function<bool(const backend_common::ProgramSpec&, std::string* log,
                      std::vector<gpu::KernelResources>* kernels)>
       compile;
+  // The compiler takes one program at a time (hiprtc): one thread.
+  bool serial = false;
 };
 
 // An OpenCL device as a target: "opencl:N" (the plugin's numbering) or

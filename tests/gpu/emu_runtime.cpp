@@ -1,5 +1,6 @@
 // emu_runtime.cpp — libchorus-gpuemu.so, a test-only plugin: the CUDA/HIP
-// plugin body (backends/gpu/gpu_backend.cpp, unchanged) over a Runtime that
+// plugin body (backends/gpu/gpu_backend.cpp on the shared skeleton of
+// backends/common/compiled_backend.hpp, unchanged) over a Runtime that
 // emulates a GPU on the host. Programs are the same C++ kernel text NVRTC
 // and hiprtc compile, with prelude_emu.h instead of the API prelude, built
 // by the host compiler into shared objects (Rtc, RtcKind::host). A launch

@@ -1,13 +1,14 @@
 /* elementwise.cl — copy and convert, fill, unary and binary math, compare
  * and where: every op that maps one output element to the same element of
  * its (broadcast) inputs. Each op comes in two kernels:
- *   <op>_contig: every operand is one run of `count` elements (after the
- *     host collapsed the axes); each work-item handles VW consecutive
+ *   <op>_contig: every operand is one run of `count` elements (after
+ *     libchorus collapsed the axes); each work-item handles VW consecutive
  *     elements with vector loads and stores, the last one a scalar tail;
  *   <op>_strided: any strides (broadcasts are stride 0, transposes are
  *     permuted strides); a 3-D grid over last axis, next axis, and the rest.
  * One program serves one family and dtype; the definitions select it:
- *   EW_UNARY, EW_BINARY, EW_COMPARE with DT and DT_IS_INT / DT_IS_F64;
+ *   EW_UNARY, EW_BINARY, EW_COMPARE with DT and DT_IS_INT / DT_IS_F64 (their
+ *   kernels are generated from unary_table.h and binary_table.h);
  *   EW_CONVERT with SRC, DST;
  *   EW_BITS with BITS (U8, U16, U32, U64): copies, fills and where as raw
  *   bits, so a same-dtype copy keeps NaN payloads and -0.
@@ -44,156 +45,161 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
 #define ew_offsets(a, operands, off) \
   ew_offsets_at((a), (operands), (off), global_id(0), global_id(1), global_id(2))
 
+/* Rows of the op tables whose DTYPES say integers have the op. */
+#define EW_IF_FLOATS(...)
+#define EW_IF_FLOATS_INTS(...) __VA_ARGS__
+
 /* ------------------------------------------------------------ unary */
+/* Generated from unary_table.h: its KERNEL column (floats) or KERNEL_INT
+ * (integers) is the op, an expression in x, the parameters P0 and P1, and
+ * K(c) constants, valid for a scalar and a VW-lane vector alike. */
 #if EW_UNARY
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
 #define VCT VCOMPUTE(DT)
+#define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
+/* ck_elementwise.param[k] in the compute type. */
+#if DT_IS_INT
+#define UNARY_PARAM(a, k) ((a).param[k])
+#elif DT_IS_F64
+#define UNARY_PARAM(a, k) f64_from_bits((U64)(a).param[k])
+#else
+#define UNARY_PARAM(a, k) f32_from_bits((U32)(a).param[k])
+#endif
+/* P0 and P1 are locals of each kernel: vectors where x is one, scalars
+ * where it is a scalar (OpenCL C would not mix them in ?:). */
+#define P0 ck_p0
+#define P1 ck_p1
 
-#define UNARY_KERNELS(name, OP)                                                          \
-  KERNEL void unary_##name##_contig(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a GRID_PARAMS) {  \
+#define UNARY_KERNELS(contig, strided, EXPR)                                             \
+  KERNEL void contig(GLOBAL const T* x_, GLOBAL T* y_, ck_elementwise a GRID_PARAMS) {   \
     const I64 i = global_id(0) * VW;                                                     \
     if (i + VW <= a.count) {                                                             \
-      const VCT v = LOADV(DT, x, a.offset[0] + i);                                       \
-      STOREV(DT, y, a.offset[1] + i, OP(v));                                             \
+      const VCT ck_p0 = VSPLAT(UNARY_PARAM(a, 0));                                       \
+      const VCT ck_p1 = VSPLAT(UNARY_PARAM(a, 1));                                       \
+      (void)ck_p0;                                                                       \
+      (void)ck_p1;                                                                       \
+      const VCT x = LOADV(DT, x_, a.offset[0] + i);                                      \
+      STOREV(DT, y_, a.offset[1] + i, EXPR);                                             \
     } else {                                                                             \
+      const CT ck_p0 = UNARY_PARAM(a, 0);                                                \
+      const CT ck_p1 = UNARY_PARAM(a, 1);                                                \
+      (void)ck_p0;                                                                       \
+      (void)ck_p1;                                                                       \
       for (I64 j = i; j < a.count; ++j) {                                                \
-        const CT v = LOAD(DT, x, a.offset[0] + j);                                       \
-        STORE(DT, y, a.offset[1] + j, OP(v));                                            \
+        const CT x = LOAD(DT, x_, a.offset[0] + j);                                      \
+        STORE(DT, y_, a.offset[1] + j, EXPR);                                            \
       }                                                                                  \
     }                                                                                    \
   }                                                                                      \
-  KERNEL void unary_##name##_strided(GLOBAL const T* x, GLOBAL T* y, ck_elementwise a GRID_PARAMS) { \
+  KERNEL void strided(GLOBAL const T* x_, GLOBAL T* y_, ck_elementwise a GRID_PARAMS) {  \
     I64 o[2];                                                                            \
     if (!ew_offsets(&a, 2, o)) return;                                                   \
-    const CT v = LOAD(DT, x, o[0]);                                                      \
-    STORE(DT, y, o[1], OP(v));                                                           \
+    const CT ck_p0 = UNARY_PARAM(a, 0);                                                  \
+    const CT ck_p1 = UNARY_PARAM(a, 1);                                                  \
+    (void)ck_p0;                                                                         \
+    (void)ck_p1;                                                                         \
+    const CT x = LOAD(DT, x_, o[0]);                                                     \
+    STORE(DT, y_, o[1], EXPR);                                                           \
   }
 
 #if DT_IS_INT
 /* Two's complement on 64-bit unsigned bits; the store keeps the low bits. */
-#define UI_NEG(x) ((U64)0 - (U64)(x))
-#define UI_ABS(x) ((x) < 0 ? (U64)0 - (U64)(x) : (U64)(x))
-#define UI_RELU(x) ((x) > 0 ? (U64)(x) : (U64)0)
-UNARY_KERNELS(neg, UI_NEG)
-UNARY_KERNELS(abs, UI_ABS)
-UNARY_KERNELS(relu, UI_RELU)
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KERNEL_INT, ...) \
+  CAT(EW_IF_, DTYPES)(UNARY_KERNELS(unary_##name##_contig, unary_##name##_strided, KERNEL_INT))
 #else
-UNARY_KERNELS(neg, U_NEG)
-UNARY_KERNELS(abs, U_ABS)
-UNARY_KERNELS(exp, U_EXP)
-UNARY_KERNELS(log, U_LOG)
-UNARY_KERNELS(sqrt, U_SQRT)
-UNARY_KERNELS(rsqrt, U_RSQRT)
-UNARY_KERNELS(tanh, U_TANH)
-UNARY_KERNELS(sigmoid, U_SIGMOID)
-UNARY_KERNELS(relu, U_RELU)
-UNARY_KERNELS(gelu_erf, U_GELU_ERF)
-UNARY_KERNELS(gelu_tanh, U_GELU_TANH)
-UNARY_KERNELS(silu, U_SILU)
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, ...) \
+  UNARY_KERNELS(unary_##name##_contig, unary_##name##_strided, KERNEL)
 #endif
+#include "unary_table.h"
+#undef UNARY_OP
 #endif
 
 /* ----------------------------------------------------------- binary */
+/* Generated from binary_table.h: KERNEL (floats) or KERNEL_INT (integers),
+ * an expression in u and v. */
 #if EW_BINARY
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
 #define VCT VCOMPUTE(DT)
 
-#define BINARY_KERNELS(name, OP)                                                          \
-  KERNEL void binary_##name##_contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out, \
-                                     ck_elementwise a GRID_PARAMS) {                                  \
+#define BINARY_KERNELS(contig, strided, EXPR)                                             \
+  KERNEL void contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out,               \
+                     ck_elementwise a GRID_PARAMS) {                                      \
     const I64 i = global_id(0) * VW;                                                      \
     if (i + VW <= a.count) {                                                              \
       const VCT u = LOADV(DT, a_, a.offset[0] + i);                                       \
       const VCT v = LOADV(DT, b_, a.offset[1] + i);                                       \
-      STOREV(DT, out, a.offset[2] + i, OP(u, v));                                         \
+      STOREV(DT, out, a.offset[2] + i, EXPR);                                             \
     } else {                                                                              \
       for (I64 j = i; j < a.count; ++j) {                                                 \
         const CT u = LOAD(DT, a_, a.offset[0] + j);                                       \
         const CT v = LOAD(DT, b_, a.offset[1] + j);                                       \
-        STORE(DT, out, a.offset[2] + j, OP(u, v));                                        \
+        STORE(DT, out, a.offset[2] + j, EXPR);                                            \
       }                                                                                   \
     }                                                                                     \
   }                                                                                       \
-  KERNEL void binary_##name##_strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out, \
-                                      ck_elementwise a GRID_PARAMS) {                                 \
+  KERNEL void strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL T* out,              \
+                      ck_elementwise a GRID_PARAMS) {                                     \
     I64 o[3];                                                                             \
     if (!ew_offsets(&a, 3, o)) return;                                                    \
     const CT u = LOAD(DT, a_, o[0]);                                                      \
     const CT v = LOAD(DT, b_, o[1]);                                                      \
-    STORE(DT, out, o[2], OP(u, v));                                                       \
+    STORE(DT, out, o[2], EXPR);                                                           \
   }
 
-#if DT_IS_INT
-#define B_ADD(u, v) ((U64)(u) + (U64)(v))
-#define B_SUB(u, v) ((U64)(u) - (U64)(v))
-#define B_MUL(u, v) ((U64)(u) * (U64)(v))
-#define B_MAX(u, v) ((U64)((u) > (v) ? (u) : (v)))
-#define B_MIN(u, v) ((U64)((u) < (v) ? (u) : (v)))
-BINARY_KERNELS(add, B_ADD)
-BINARY_KERNELS(sub, B_SUB)
-BINARY_KERNELS(mul, B_MUL)
-BINARY_KERNELS(max, B_MAX)
-BINARY_KERNELS(min, B_MIN)
-#else
-#define B_ADD(u, v) ((u) + (v))
-#define B_SUB(u, v) ((u) - (v))
-#define B_MUL(u, v) ((u) * (v))
-#define B_DIV(u, v) ((u) / (v))
-#define B_MAX(u, v) CK_MAXIMUM(u, v)
-#define B_MIN(u, v) CK_MINIMUM(u, v)
 #if DT_IS_F64
 /* PoCL 3.1's vector double pow is wrong for subnormal bases (pow(1e-310, 1)
  * gives 0.575; its scalar pow is right). Scaling such a base by 2^64 and the
  * result by 2^(-64 v) is exact in the scaling and within pow's bound
  * elsewhere, so it is done on every device. */
-#define B_POW(u, v)                                                                      \
+#define EW_POW(u, v)                                                                     \
   ((fabs(u) < 2.2250738585072014e-308 && (u) != 0.0)                                      \
        ? pow((u) * 18446744073709551616.0, (v)) * exp2(-64.0 * (v))                       \
        : pow((u), (v)))
 #else
-#define B_POW(u, v) pow(u, v)
+#define EW_POW(u, v) pow(u, v)
 #endif
-BINARY_KERNELS(add, B_ADD)
-BINARY_KERNELS(sub, B_SUB)
-BINARY_KERNELS(mul, B_MUL)
-BINARY_KERNELS(div, B_DIV)
-BINARY_KERNELS(max, B_MAX)
-BINARY_KERNELS(min, B_MIN)
-BINARY_KERNELS(pow, B_POW)
+
+#if DT_IS_INT
+#define BINARY_OP(NAME, name, DTYPES, KERNEL, KERNEL_INT) \
+  CAT(EW_IF_, DTYPES)(BINARY_KERNELS(binary_##name##_contig, binary_##name##_strided, KERNEL_INT))
+#else
+#define BINARY_OP(NAME, name, DTYPES, KERNEL, KERNEL_INT) \
+  BINARY_KERNELS(binary_##name##_contig, binary_##name##_strided, KERNEL)
 #endif
+#include "binary_table.h"
+#undef BINARY_OP
 #endif
 
 /* ---------------------------------------------------------- compare */
+/* Generated from binary_table.h's COMPARE_OP rows. NaN compares false
+ * except under ne, as the C operators do. */
 #if EW_COMPARE
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
 
-/* NaN compares false except under ne, as the C operators do. */
-#define COMPARE_KERNELS(name, REL)                                                          \
-  KERNEL void compare_##name##_contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out, \
-                                      ck_elementwise a GRID_PARAMS) {                                   \
+#define COMPARE_KERNELS(contig, strided, REL)                                               \
+  KERNEL void contig(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out,                \
+                     ck_elementwise a GRID_PARAMS) {                                        \
     const I64 i = global_id(0);                                                             \
     if (i >= a.count) return;                                                               \
     const CT u = LOAD(DT, a_, a.offset[0] + i);                                             \
     const CT v = LOAD(DT, b_, a.offset[1] + i);                                             \
     out[a.offset[2] + i] = (U8)((u REL v) ? 1 : 0);                                         \
   }                                                                                         \
-  KERNEL void compare_##name##_strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out, \
-                                       ck_elementwise a GRID_PARAMS) {                                  \
+  KERNEL void strided(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL U8* out,               \
+                      ck_elementwise a GRID_PARAMS) {                                       \
     I64 o[3];                                                                               \
     if (!ew_offsets(&a, 3, o)) return;                                                      \
     const CT u = LOAD(DT, a_, o[0]);                                                        \
     const CT v = LOAD(DT, b_, o[1]);                                                        \
     out[o[2]] = (U8)((u REL v) ? 1 : 0);                                                    \
   }
-COMPARE_KERNELS(eq, ==)
-COMPARE_KERNELS(ne, !=)
-COMPARE_KERNELS(lt, <)
-COMPARE_KERNELS(le, <=)
-COMPARE_KERNELS(gt, >)
-COMPARE_KERNELS(ge, >=)
+#define COMPARE_OP(NAME, name, REL) \
+  COMPARE_KERNELS(compare_##name##_contig, compare_##name##_strided, REL)
+#include "binary_table.h"
+#undef COMPARE_OP
 #endif
 
 /* ---------------------------------------------------------- convert */

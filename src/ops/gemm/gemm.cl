@@ -72,12 +72,27 @@ KERNEL void gemm_pack(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL ACC* a_pack
   }
 }
 
+/* The activations are unary ops, and their expressions are unary_table.h's
+ * KERNEL column: every row becomes a function gemm_unary_<name> (those with
+ * parameters take them, though no activation has any), and the epilogue
+ * calls the one of chorus_activation's value. */
+#define P0 ck_p0
+#define P1 ck_p1
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, ...)                \
+  DEVICE_FN ACC gemm_unary_##name(ACC x, ACC ck_p0, ACC ck_p1) {         \
+    (void)ck_p0;                                                         \
+    (void)ck_p1;                                                         \
+    return KERNEL;                                                       \
+  }
+#include "unary_table.h"
+#undef UNARY_OP
+
 DEVICE_FN ACC gemm_activate(ACC v, I64 activation) {
-  switch (activation) {
-    case 1: return U_RELU(v);
-    case 2: return U_GELU_ERF(v);
-    case 3: return U_GELU_TANH(v);
-    case 4: return U_SILU(v);
+  switch (activation) { /* chorus_activation */
+    case 1: return gemm_unary_relu(v, K(0.0), K(0.0));
+    case 2: return gemm_unary_gelu_erf(v, K(0.0), K(0.0));
+    case 3: return gemm_unary_gelu_tanh(v, K(0.0), K(0.0));
+    case 4: return gemm_unary_silu(v, K(0.0), K(0.0));
     default: return v;
   }
 }
