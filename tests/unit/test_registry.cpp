@@ -55,7 +55,8 @@ TEST_CASE("a plugin built for another ABI version is listed unusable with both v
 
 TEST_CASE("a plugin built for an older minor version loads and serves what it knows") {
   chorus::Context ctx;
-  const auto* old = find_plugin(ctx.plugins(), "oldabi");
+  const auto plugins = ctx.plugins();
+  const auto* old = find_plugin(plugins, "oldabi");
   REQUIRE(old != nullptr);
   INFO(old->reason);
   CHECK(old->usable == 1);
