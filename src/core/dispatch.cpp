@@ -700,16 +700,12 @@ bool make_key(const OpSchema& s, uint32_t numerics, const void* attrs, uint32_t 
   return true;
 }
 
-chorus_status unknown_kind(const char* function, chorus_op_kind kind) {
-  int32_t raw;
-  std::memcpy(&raw, &kind, sizeof raw);
+chorus_status unknown_kind(const char* function, int32_t raw) {
   return failf(CHORUS_ERROR_INVALID_ARGUMENT, "%s: op kind %d is not one this libchorus (%s) knows",
                function, raw, chorus_version_string());
 }
 
-const OpSchema* schema_of(chorus_op_kind kind) {
-  int32_t raw;
-  std::memcpy(&raw, &kind, sizeof raw);
+const OpSchema* schema_of(int32_t raw) {
   if (raw <= CHORUS_OP_INVALID || raw >= CHORUS_OP_COUNT_) return nullptr;
   return find_op(static_cast<chorus_op_kind>(raw));
 }
@@ -729,7 +725,7 @@ void fill_info(const Plan& p, chorus_plan_info* info) {
 
 }  // namespace
 
-chorus_status run_op(chorus_queue queue, chorus_op_kind kind, const void* attrs, uint32_t count,
+chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs, uint32_t count,
                      const chorus_tensor* const* tensors) {
   const OpSchema* s = schema_of(kind);
   if (!s) return unknown_kind("chorus_op_run", kind);
@@ -759,7 +755,9 @@ extern "C" {
 
 CHORUS_API chorus_status chorus_op_run(chorus_queue queue, chorus_op_kind kind, const void* attrs,
                                        uint32_t tensor_count, const chorus_tensor* const* tensors) {
-  return run_op(queue, kind, attrs, tensor_count, tensors);
+  int32_t raw;  // any value a C caller passes, checked as an integer
+  std::memcpy(&raw, &kind, sizeof raw);
+  return run_op(queue, raw, attrs, tensor_count, tensors);
 }
 
 CHORUS_API chorus_status chorus_plan_create(chorus_queue queue, chorus_op_kind kind,
@@ -768,8 +766,10 @@ CHORUS_API chorus_status chorus_plan_create(chorus_queue queue, chorus_op_kind k
                                             chorus_plan* out) {
   if (!out) return fail(CHORUS_ERROR_INVALID_ARGUMENT, "plan_create: out is NULL");
   *out = nullptr;
-  const OpSchema* s = schema_of(kind);
-  if (!s) return unknown_kind("plan_create", kind);
+  int32_t raw;  // any value a C caller passes, checked as an integer
+  std::memcpy(&raw, &kind, sizeof raw);
+  const OpSchema* s = schema_of(raw);
+  if (!s) return unknown_kind("plan_create", raw);
   if (!queue) return failf(CHORUS_ERROR_INVALID_ARGUMENT, "plan_create: queue is NULL");
   std::shared_ptr<Plan> plan;
   if (auto st = make_plan(queue, *s, attrs, tensor_count, tensors, &plan)) return st;

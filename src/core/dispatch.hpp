@@ -94,9 +94,10 @@ class PlanCache {
 
 // The plain op call: plan from the cache (or made and cached), then run.
 // op_name names the C function in messages when the kind is unknown.
-chorus_status run_op(chorus_queue queue, chorus_op_kind kind, const void* attrs,
+// kind is an int32: the C API's callers may pass any value.
+chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs,
                      uint32_t count, const chorus_tensor* const* tensors);
-inline chorus_status run_op(chorus_queue queue, chorus_op_kind kind, const void* attrs,
+inline chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs,
                             std::initializer_list<const chorus_tensor*> tensors) {
   return run_op(queue, kind, attrs, static_cast<uint32_t>(tensors.size()), tensors.begin());
 }

@@ -87,6 +87,11 @@ CHORUS_API chorus_status chorus_queue_create(chorus_device device, const chorus_
 
 CHORUS_API void chorus_queue_destroy(chorus_queue queue) {
   if (!queue) return;
+  if (queue->scratch) {
+    // Composites' temporaries: their last users must finish first.
+    if (queue->handle) vt(queue->device).queue_sync(queue->handle);
+    vt(queue->device).buffer_destroy(queue->device->handle, queue->scratch);
+  }
   if (queue->handle) vt(queue->device).queue_destroy(queue->handle);
   delete queue;
 }

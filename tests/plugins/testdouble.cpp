@@ -45,15 +45,24 @@ int queue_token = 0;
 
 void* reference_plugin = nullptr;
 
+// Several contexts may load this library at once (one dlopen, shared
+// globals): the reference's plugin object is made by the first and freed
+// by the last.
+int instances = 0;
+
 chorus_status plugin_create(const chorus_host_api* h, void** plugin) {
   host = h;
-  // Lets the reference's own error messages reach libchorus through `host`.
-  const chorus_status status = chorus::reference::vtable()->plugin_create(h, &reference_plugin);
-  if (status != CHORUS_OK) return status;
+  if (instances == 0) {
+    // Lets the reference's own error messages reach libchorus through `host`.
+    const chorus_status status = chorus::reference::vtable()->plugin_create(h, &reference_plugin);
+    if (status != CHORUS_OK) return status;
+  }
+  ++instances;
   *plugin = &device_token;
   return CHORUS_OK;
 }
 void plugin_destroy(void*) {
+  if (--instances > 0) return;
   if (reference_plugin) chorus::reference::vtable()->plugin_destroy(reference_plugin);
   reference_plugin = nullptr;
 }

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+extern "C" chorus_status test_call_binary(chorus_queue queue, int op, const chorus_tensor* a,
+                                          const chorus_tensor* b, const chorus_tensor* out);
+
 namespace {
 
 struct Fixture {
@@ -144,7 +147,7 @@ TEST_CASE("unknown op enums are refused") {
     return chorus_unary(f.queue.get(), static_cast<chorus_unary_op>(99), &t, &t);
   });
   expect_failure(CHORUS_ERROR_INVALID_ARGUMENT, {"not a chorus_binary_op"}, [&] {
-    return chorus_binary(f.queue.get(), static_cast<chorus_binary_op>(-1), &t, &t, &t);
+    return test_call_binary(f.queue.get(), -1, &t, &t, &t);  // from C: any int
   });
 }
 

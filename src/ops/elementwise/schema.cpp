@@ -229,7 +229,10 @@ CHORUS_API chorus_status chorus_fill(chorus_queue queue, const chorus_tensor* ds
 
 CHORUS_API chorus_status chorus_unary(chorus_queue queue, chorus_unary_op op,
                                       const chorus_tensor* x, const chorus_tensor* y) {
-  chorus_unary_attrs attrs{sizeof attrs, op, 0, 0};
+  // The op is copied as an int32: a C caller may pass any value, and the
+  // core checks it as an integer (loading it as the enum would be UB).
+  chorus_unary_attrs attrs{sizeof attrs, CHORUS_UNARY_NEG, 0, 0};
+  std::memcpy(&attrs.op, &op, sizeof attrs.op);
   const int32_t v = raw_enum(&op);
   if (v >= 0 && v < CHORUS_UNARY_COUNT_) {
     attrs.alpha = kUnary[v].alpha;
@@ -253,14 +256,16 @@ CHORUS_API chorus_status chorus_clamp(chorus_queue queue, const chorus_tensor* x
 CHORUS_API chorus_status chorus_binary(chorus_queue queue, chorus_binary_op op,
                                        const chorus_tensor* a, const chorus_tensor* b,
                                        const chorus_tensor* out) {
-  const chorus_binary_attrs attrs{sizeof attrs, op};
+  chorus_binary_attrs attrs{sizeof attrs, CHORUS_BINARY_ADD};
+  std::memcpy(&attrs.op, &op, sizeof attrs.op);  // as an int32 (see chorus_unary)
   return run_op(queue, CHORUS_OP_BINARY, &attrs, {a, b, out});
 }
 
 CHORUS_API chorus_status chorus_compare(chorus_queue queue, chorus_compare_op op,
                                         const chorus_tensor* a, const chorus_tensor* b,
                                         const chorus_tensor* out) {
-  const chorus_compare_attrs attrs{sizeof attrs, op};
+  chorus_compare_attrs attrs{sizeof attrs, CHORUS_COMPARE_EQ};
+  std::memcpy(&attrs.op, &op, sizeof attrs.op);  // as an int32 (see chorus_unary)
   return run_op(queue, CHORUS_OP_COMPARE, &attrs, {a, b, out});
 }
 

@@ -3,6 +3,8 @@
 // reduced axes are moved last and form the row (NormalForm::rows); out has
 // x's rank with extent 1 there, whichever form the caller gave it in.
 // reduce's axes_mask then names the last axes, argmax's axis the last one.
+#include <cstring>
+
 #include "core/dispatch.hpp"
 #include "core/op_schema.hpp"
 
@@ -162,7 +164,8 @@ extern "C" {
 CHORUS_API chorus_status chorus_reduce(chorus_queue queue, chorus_reduce_op op,
                                        const chorus_tensor* x, uint32_t axes_mask,
                                        const chorus_tensor* out) {
-  const chorus_reduce_attrs attrs{sizeof attrs, op, axes_mask};
+  chorus_reduce_attrs attrs{sizeof attrs, CHORUS_REDUCE_SUM, axes_mask};
+  std::memcpy(&attrs.op, &op, sizeof attrs.op);  // as an int32: any value a C caller passes
   return run_op(queue, CHORUS_OP_REDUCE, &attrs, {x, out});
 }
 
