@@ -315,7 +315,8 @@ typedef enum chorus_unary_op {
   CHORUS_UNARY_SQUARE = 26,
   CHORUS_UNARY_RECIPROCAL = 27,
   CHORUS_UNARY_CLAMP = 28,       /* alpha = min, beta = max */
-  CHORUS_UNARY_COUNT_ = 29,
+  CHORUS_UNARY_SOFTSIGN = 29,
+  CHORUS_UNARY_COUNT_ = 30,
 #else
   CHORUS_UNARY_COUNT_ = 12,
 #endif

@@ -163,3 +163,10 @@ UNARY_OP(CLAMP, clamp, FLOATS_INTS, MIN_MAX(-1.5, 2.25),
          CK_MINIMUM(CK_MAXIMUM(x, P0), P1), ((x) < P0 ? ((P0) > P1 ? (U64)P1 : (U64)P0) : (x) > P1 ? (U64)P1 : (U64)(x)),
          (ref_clamp(x, alpha, beta)), (x < ai ? static_cast<uint64_t>(ai > bi ? bi : ai) : x > bi ? static_cast<uint64_t>(bi) : static_cast<uint64_t>(x)),
          EXACT, IEEE, NORMAL(4))
+/* softsign, bound 4: 1 + |x| rounds once (a relative u, at most 1 ulp of y),
+ * OpenCL's division adds 2.5 ulp: 3.5 <= 4. 16-bit: the f32 error is a small
+ * fraction of an ulp, one rounding: 1. */
+UNARY_OP(SOFTSIGN, softsign, FLOATS, NO_PARAMS,
+         ((x) / (K(1.0) + fabs(x))), NONE,
+         (x / (1 + std::fabs(x))), NONE,
+         ULPS(4, 1, NO_FLOOR), WIDE, NORMAL(10))
