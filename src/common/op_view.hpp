@@ -19,7 +19,9 @@ struct BoundOp {
   chorus_op_kind kind = CHORUS_OP_INVALID;
   uint32_t numerics = 0;
   uint32_t count = 0;
-  chorus_backend_tensor tensors[kMaxOpTensors] = {};
+  // Only the first `count` are set (bind() fills them; filling all sixteen,
+  // 2.4 KB, would be most of a small op's host time).
+  chorus_backend_tensor tensors[kMaxOpTensors];
   const void* attrs = nullptr;
   uint32_t attrs_size = 0;
 
@@ -30,6 +32,8 @@ struct BoundOp {
   const chorus_backend_tensor& operator[](uint32_t i) const { return tensors[i]; }
   // Whether optional tensor i was given.
   bool has(uint32_t i) const { return i < count && tensors[i].dtype != CHORUS_DTYPE_INVALID; }
+  // Appends tensor t (for code that builds a BoundOp by hand).
+  void push(const chorus_backend_tensor& t) { tensors[count++] = t; }
 };
 
 // What op_create keeps: a copy of the record (its arrays included).

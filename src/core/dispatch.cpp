@@ -88,14 +88,15 @@ namespace {
 // struct is malformed or larger than this libchorus knows: the slow path
 // then says what is wrong.
 bool copy_attrs(const OpSchema& s, const void* attrs, unsigned char* out) {
-  std::memset(out, 0, kMaxAttrsSize);
   if (s.attrs_size == 0) return true;
   uint32_t given = 0;
   if (attrs) {
     std::memcpy(&given, attrs, sizeof given);
     if (given < sizeof(uint32_t) || given > s.attrs_size) return false;
     std::memcpy(out, attrs, given);
+    if (given == s.attrs_size) return true;  // the common case: nothing to default
   }
+  std::memset(out + given, 0, s.attrs_size - given);
   for (const Attr& a : s.attrs) {
     if (attrs && a.offset < given) continue;
     if (a.type == CHORUS_ATTR_DOUBLE) {
@@ -581,13 +582,21 @@ chorus_status execute_plan(const Plan& plan, chorus_queue queue, uint32_t count,
     if (t->offset < 0)
       return failf(CHORUS_ERROR_INVALID_ARGUMENT, "%s: %s.offset is %lld; it must be >= 0", op, arg,
                    static_cast<long long>(t->offset));
-    View v;
-    v.dtype = l.dtype;
-    v.rank = l.rank;
-    std::copy(l.shape, l.shape + l.rank, v.shape);
-    std::copy(l.strides, l.strides + l.rank, v.strides);
-    v.offset = t->offset;
-    if (auto st = check_fits(op, arg, v, l.span, t->buffer->bytes)) return st;
+    // The view fits when offset + span elements do (overflow-safe); the
+    // full message is check_fits's.
+    int64_t end = 0, bytes = 0;
+    if (l.span != 0 &&
+        (__builtin_add_overflow(t->offset, l.span, &end) ||
+         __builtin_mul_overflow(end, static_cast<int64_t>(chorus_dtype_size(l.dtype)), &bytes) ||
+         static_cast<uint64_t>(bytes) > t->buffer->bytes)) {
+      View v;
+      v.dtype = l.dtype;
+      v.rank = l.rank;
+      std::copy(l.shape, l.shape + l.rank, v.shape);
+      std::copy(l.strides, l.strides + l.rank, v.strides);
+      v.offset = t->offset;
+      return check_fits(op, arg, v, l.span, t->buffer->bytes);
+    }
     delta[i] = t->offset - l.offset;
     handles[i] = t->buffer->handle;
   }
@@ -668,6 +677,8 @@ bool make_key(const OpSchema& s, uint32_t numerics, const void* attrs, uint32_t 
               const chorus_tensor* const* tensors, Key* key) {
   if (count != s.slots.size() || (count && !tensors)) return false;
   alignas(8) unsigned char full[kMaxAttrsSize];
+  const uint32_t attr_words_needed = (s.attrs_size + 7) / 8;
+  if (attr_words_needed) std::memset(full + (attr_words_needed - 1) * 8, 0, 8);  // the tail word
   if (!copy_attrs(s, attrs, full)) return false;
   uint32_t n = 0;
   key->words[n++] = static_cast<uint64_t>(s.kind) | static_cast<uint64_t>(numerics) << 32;
@@ -743,7 +754,7 @@ chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs, uint32
     if (keyed) device.plans.insert(key.words, key.n, key.hash, plan);
   }
   if (auto st = execute_plan(*plan, queue, count, tensors, hit)) return st;
-  queue->last = std::move(plan);
+  if (queue->last != plan) queue->last = std::move(plan);  // no refcount traffic in a loop
   return CHORUS_OK;
 }
 
