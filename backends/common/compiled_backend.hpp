@@ -164,6 +164,48 @@ class CompiledDevice {
 // runtime sets the rest (name, versions, plugin, devices, events).
 void fill_compiled_vtable(chorus_backend_vtable* vtable);
 
+// What a runtime brings to its vtable; compiled_vtable() adds the rest.
+struct RuntimeEntries {
+  decltype(chorus_backend_vtable::plugin_create) plugin_create;
+  decltype(chorus_backend_vtable::device_open) device_open;
+  decltype(chorus_backend_vtable::event_create) event_create;
+  decltype(chorus_backend_vtable::event_destroy) event_destroy;
+  decltype(chorus_backend_vtable::event_record) event_record;
+  decltype(chorus_backend_vtable::event_wait) event_wait;
+  decltype(chorus_backend_vtable::event_elapsed_ms) event_elapsed_ms;
+};
+
+// A compiled backend's whole vtable: the runtime's entries, the device-list
+// helpers of plugin_helpers.hpp over Plugin's records, and the skeleton.
+template <typename Plugin, ReportFn Report>
+chorus_backend_vtable compiled_vtable(const char* name, const RuntimeEntries& e) {
+  chorus_backend_vtable v{};
+  v.abi_version = CHORUS_BACKEND_ABI_VERSION;
+  v.struct_size = sizeof(chorus_backend_vtable);
+  v.name = name;
+  v.plugin_create = e.plugin_create;
+  v.plugin_destroy = destroy_plugin<Plugin>;
+  v.device_count = plugin_device_count<Plugin>;
+  v.device_info = plugin_device_info<Plugin, Report>;
+  v.device_open = e.device_open;
+  v.event_create = e.event_create;
+  v.event_destroy = e.event_destroy;
+  v.event_record = e.event_record;
+  v.event_wait = e.event_wait;
+  v.event_elapsed_ms = e.event_elapsed_ms;
+  fill_compiled_vtable(&v);
+  return v;
+}
+
+// The answer of a plugin's chorus_backend_entry(): its table for any minor
+// version of our major and for 0 ("describe yourself"); NULL otherwise.
+inline const chorus_backend_vtable* entry_for(uint32_t abi_version,
+                                              const chorus_backend_vtable* table) {
+  if (abi_version != 0 && CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) != CHORUS_BACKEND_ABI_MAJOR)
+    return nullptr;
+  return table;
+}
+
 // The native queue of a queue handle, for the runtime's event entries.
 inline CompiledQueue& compiled_queue(void* queue) {
   return *static_cast<CompiledQueue*>(queue);

@@ -3,48 +3,13 @@
 
 #include <algorithm>
 
+#include "common/numeric.hpp"
+
 namespace chorus::backend_common {
 
-const char* dtype_name(chorus_dtype d) {
-  switch (d) {
-    case CHORUS_DTYPE_F32:
-      return "f32";
-    case CHORUS_DTYPE_F16:
-      return "f16";
-    case CHORUS_DTYPE_BF16:
-      return "bf16";
-    case CHORUS_DTYPE_F64:
-      return "f64";
-    case CHORUS_DTYPE_I32:
-      return "i32";
-    case CHORUS_DTYPE_I64:
-      return "i64";
-    case CHORUS_DTYPE_U8:
-      return "u8";
-    default:
-      return "invalid";
-  }
-}
-
-int dtype_size(chorus_dtype d) {
-  switch (d) {
-    case CHORUS_DTYPE_F16:
-    case CHORUS_DTYPE_BF16:
-      return 2;
-    case CHORUS_DTYPE_F32:
-    case CHORUS_DTYPE_I32:
-      return 4;
-    case CHORUS_DTYPE_F64:
-    case CHORUS_DTYPE_I64:
-      return 8;
-    default:
-      return 1;
-  }
-}
-
-bool is_int(chorus_dtype d) {
-  return d == CHORUS_DTYPE_I32 || d == CHORUS_DTYPE_I64 || d == CHORUS_DTYPE_U8;
-}
+const char* dtype_name(chorus_dtype d) { return numeric::dtype_name(d); }
+int dtype_size(chorus_dtype d) { return static_cast<int>(numeric::dtype_size(d)); }
+bool is_int(chorus_dtype d) { return numeric::is_integer(d); }
 
 const char* bits_type(int size) {
   switch (size) {

@@ -413,33 +413,17 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
 }
 
 chorus_backend_vtable make_vtable(const char* name) {
-  chorus_backend_vtable v{};
-  v.abi_version = CHORUS_BACKEND_ABI_VERSION;
-  v.struct_size = sizeof(chorus_backend_vtable);
-  v.name = name;
-  v.plugin_create = plugin_create;
-  v.plugin_destroy = backend_common::destroy_plugin<Plugin>;
-  v.device_count = backend_common::plugin_device_count<Plugin>;
-  v.device_info = backend_common::plugin_device_info<Plugin, report>;
-  v.device_open = device_open;
-  v.event_create = event_create;
-  v.event_destroy = event_destroy;
-  v.event_record = event_record;
-  v.event_wait = event_wait;
-  v.event_elapsed_ms = event_elapsed_ms;
-  backend_common::fill_compiled_vtable(&v);
-  return v;
+  return backend_common::compiled_vtable<Plugin, report>(
+      name, {plugin_create, device_open, event_create, event_destroy, event_record, event_wait,
+             event_elapsed_ms});
 }
 
 }  // namespace
 
 const chorus_backend_vtable* backend_vtable(uint32_t abi_version, const BackendConfig& config) {
-  // Any minor version of our major, and 0 ("describe yourself").
-  if (abi_version != 0 && CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) != CHORUS_BACKEND_ABI_MAJOR)
-    return nullptr;
-  g_config = &config;
+  g_config = &config;  // one per plugin file (cuda_plugin.cpp, hip_plugin.cpp)
   static const chorus_backend_vtable table = make_vtable(config.name);
-  return &table;
+  return backend_common::entry_for(abi_version, &table);
 }
 
 }  // namespace chorus::gpu

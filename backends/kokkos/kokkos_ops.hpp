@@ -124,7 +124,7 @@ bool with_integer_dtype(chorus_dtype dtype, Body&& body) {
   return with_signed_int_dtype(dtype, body);
 }
 
-// For messages: "f32", ..., "an invalid dtype".
+// For messages: "f32", ..., "invalid".
 using numeric::dtype_name;
 
 inline chorus_status unsupported_dtype(const char* op, chorus_dtype dtype) {

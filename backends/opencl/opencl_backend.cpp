@@ -542,22 +542,9 @@ chorus_status event_elapsed_ms(void* start, void* end, double* milliseconds) {
 }
 
 chorus_backend_vtable make_vtable() {
-  chorus_backend_vtable v{};
-  v.abi_version = CHORUS_BACKEND_ABI_VERSION;
-  v.struct_size = sizeof(chorus_backend_vtable);
-  v.name = "opencl";
-  v.plugin_create = plugin_create;
-  v.plugin_destroy = backend_common::destroy_plugin<Plugin>;
-  v.device_count = backend_common::plugin_device_count<Plugin>;
-  v.device_info = backend_common::plugin_device_info<Plugin, report>;
-  v.device_open = device_open;
-  v.event_create = event_create;
-  v.event_destroy = event_destroy;
-  v.event_record = event_record;
-  v.event_wait = event_wait;
-  v.event_elapsed_ms = event_elapsed_ms;
-  backend_common::fill_compiled_vtable(&v);
-  return v;
+  return backend_common::compiled_vtable<Plugin, report>(
+      "opencl", {plugin_create, device_open, event_create, event_destroy, event_record, event_wait,
+                 event_elapsed_ms});
 }
 
 }  // namespace
@@ -565,8 +552,5 @@ chorus_backend_vtable make_vtable() {
 
 extern "C" CHORUS_API const chorus_backend_vtable* chorus_backend_entry(uint32_t abi_version) {
   static const chorus_backend_vtable table = chorus::opencl::make_vtable();
-  // Any minor version of our major, and 0 ("describe yourself").
-  if (abi_version != 0 && CHORUS_BACKEND_ABI_MAJOR_OF(abi_version) != CHORUS_BACKEND_ABI_MAJOR)
-    return nullptr;
-  return &table;
+  return chorus::backend_common::entry_for(abi_version, &table);
 }

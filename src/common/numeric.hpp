@@ -195,7 +195,7 @@ inline const char* dtype_name(chorus_dtype d) {
     case CHORUS_DTYPE_I32: return "i32";
     case CHORUS_DTYPE_I64: return "i64";
     case CHORUS_DTYPE_U8: return "u8";
-    default: return "an invalid dtype";
+    default: return "invalid";
   }
 }
 

@@ -1,6 +1,8 @@
 // error.cpp — thread-local failure messages, status names and logging.
 #include "core/error.hpp"
 
+#include "common/numeric.hpp"
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -74,27 +76,8 @@ CHORUS_API const char* chorus_version_string(void) {
       CHORUS_VERSION_PATCH);
 }
 
-CHORUS_API size_t chorus_dtype_size(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F32: case CHORUS_DTYPE_I32: return 4;
-    case CHORUS_DTYPE_F16: case CHORUS_DTYPE_BF16: return 2;
-    case CHORUS_DTYPE_F64: case CHORUS_DTYPE_I64: return 8;
-    case CHORUS_DTYPE_U8: return 1;
-    default: return 0;
-  }
-}
+CHORUS_API size_t chorus_dtype_size(chorus_dtype dtype) { return chorus::numeric::dtype_size(dtype); }
 
-CHORUS_API const char* chorus_dtype_name(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F32: return "f32";
-    case CHORUS_DTYPE_F16: return "f16";
-    case CHORUS_DTYPE_BF16: return "bf16";
-    case CHORUS_DTYPE_F64: return "f64";
-    case CHORUS_DTYPE_I32: return "i32";
-    case CHORUS_DTYPE_I64: return "i64";
-    case CHORUS_DTYPE_U8: return "u8";
-    default: return "invalid";
-  }
-}
+CHORUS_API const char* chorus_dtype_name(chorus_dtype dtype) { return chorus::numeric::dtype_name(dtype); }
 
 }  // extern "C"

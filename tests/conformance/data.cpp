@@ -93,26 +93,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-std::string dtype_text(chorus_dtype dtype) {
-  switch (dtype) {
-    case CHORUS_DTYPE_F32:
-      return "f32";
-    case CHORUS_DTYPE_F16:
-      return "f16";
-    case CHORUS_DTYPE_BF16:
-      return "bf16";
-    case CHORUS_DTYPE_F64:
-      return "f64";
-    case CHORUS_DTYPE_I32:
-      return "i32";
-    case CHORUS_DTYPE_I64:
-      return "i64";
-    case CHORUS_DTYPE_U8:
-      return "u8";
-    default:
-      return "invalid";
-  }
-}
+std::string dtype_text(chorus_dtype dtype) { return numeric::dtype_name(dtype); }
 
 HostTensor::HostTensor(chorus_dtype d, std::vector<int64_t> s) : dtype(d), shape(std::move(s)) {
   bytes.assign(static_cast<size_t>(detail::numel(shape)) * chorus_dtype_size(dtype), 0);

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <chorus/chorus.hpp>
 
+#include "test_support.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -14,6 +16,9 @@ extern "C" chorus_status test_call_binary(chorus_queue queue, int op, const chor
                                           const chorus_tensor* b, const chorus_tensor* out);
 
 namespace {
+
+using chorus_test::expect_failure;
+using chorus_test::raw_view;
 
 struct Fixture {
   chorus::Context ctx;
@@ -33,16 +38,6 @@ struct Fixture {
     return out;
   }
 };
-
-// Calls f, expects `status`, and that the message contains every fragment.
-template <typename F>
-void expect_failure(chorus_status status, std::initializer_list<const char*> fragments, F&& f) {
-  const chorus_status got = f();
-  CHECK(got == status);
-  const std::string message = chorus_last_error_message();
-  INFO("message: " << message);
-  for (const char* fragment : fragments) CHECK(message.find(fragment) != std::string::npos);
-}
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <chorus/chorus.hpp>
 
+#include "test_support.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -14,14 +16,8 @@
 
 namespace {
 
-template <typename F>
-void expect_failure(chorus_status status, std::initializer_list<const char*> fragments, F&& f) {
-  const chorus_status got = f();
-  CHECK(got == status);
-  const std::string message = chorus_last_error_message();
-  INFO("message: " << message);
-  for (const char* fragment : fragments) CHECK(message.find(fragment) != std::string::npos);
-}
+using chorus_test::expect_failure;
+using chorus_test::raw_view;
 
 struct Fixture {
   chorus::Context ctx;

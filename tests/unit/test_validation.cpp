@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <chorus/chorus.hpp>
 
+#include "test_support.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,16 +28,10 @@ chorus_status test_call_op_run(chorus_queue queue, int kind, const void* attrs, 
 
 namespace {
 
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+using chorus_test::expect_failure;
+using chorus_test::raw_view;
 
-template <typename F>
-void expect_failure(chorus_status status, std::initializer_list<const char*> fragments, F&& f) {
-  const chorus_status got = f();
-  CHECK(got == status);
-  const std::string message = chorus_last_error_message();
-  INFO("message: " << message);
-  for (const char* fragment : fragments) CHECK(message.find(fragment) != std::string::npos);
-}
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 // Every usable device except the test-only ones that cannot hold the dtypes
 // used here (oldabi computes f32 only).
@@ -45,20 +41,6 @@ std::vector<std::string> devices(const chorus::Context& ctx) {
     if (d.usable && std::string(d.backend) != "oldabi" && std::string(d.backend) != "badabi")
       names.push_back(d.name);
   return names;
-}
-
-chorus_tensor raw_view(chorus_buffer buffer, chorus_dtype dtype, std::vector<int64_t> shape,
-                       std::vector<int64_t> strides, int64_t offset = 0) {
-  chorus_tensor t{};
-  t.buffer = buffer;
-  t.dtype = dtype;
-  t.rank = static_cast<uint32_t>(shape.size());
-  for (size_t i = 0; i < shape.size(); ++i) {
-    t.shape[i] = shape[i];
-    t.strides[i] = strides[i];
-  }
-  t.offset = offset;
-  return t;
 }
 
 }  // namespace
