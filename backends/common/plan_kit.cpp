@@ -117,6 +117,35 @@ int row_vw(const Tuning& t, chorus_dtype d) {
   return t.row_vw;
 }
 
+ck_elementwise elementwise_args(const Tensor* const* operands, int count,
+                                const ck_elementwise& extra) {
+  const Tensor& out = *operands[count - 1];
+  ck_elementwise a = extra;
+  a.rank = std::max<uint32_t>(out.rank, 1);
+  a.count = 1;
+  for (int i = 0; i < a.rank; ++i) {
+    a.shape[i] = out.rank ? out.shape[i] : 1;
+    a.count *= a.shape[i];
+  }
+  a.outer = 1;
+  for (int i = 0; i + 2 < a.rank; ++i) a.outer *= a.shape[i];
+  for (int t = 0; t < count; ++t) {
+    a.offset[t] = operands[t]->offset;
+    for (int i = 0; i < a.rank; ++i)
+      a.strides[t][i] = out.rank && present(*operands[t]) ? operands[t]->strides[i] : 0;
+  }
+  return a;
+}
+
+bool elementwise_contiguous(const Tensor* const* operands, int count) {
+  const Tensor& out = *operands[count - 1];
+  if (out.rank != 1) return false;
+  if (out.shape[0] == 1) return true;
+  for (int t = 0; t < count; ++t)
+    if (present(*operands[t]) && operands[t]->strides[0] != 1) return false;
+  return true;
+}
+
 RowLayout row_layout(const chorus_op_record& op, std::initializer_list<int> slots, uint32_t inner) {
   RowLayout r;
   ck_rows& a = r.args;

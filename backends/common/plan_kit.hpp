@@ -91,6 +91,16 @@ void define_dtype(ProgramSpec& p, chorus_dtype d);
 int compute_vw(const Tuning& t, chorus_dtype d);
 int row_vw(const Tuning& t, chorus_dtype d);
 
+// ------------------------------------------------------------- elementwise
+
+// The argument block of an elementwise launch over operands (the output
+// last, every operand in the output's collapsed shape; absent ones walk
+// nothing), starting from `extra` (its op-specific fields).
+ck_elementwise elementwise_args(const Tensor* const* operands, int count,
+                                const ck_elementwise& extra = ck_elementwise{});
+// Whether every operand is one unit-stride run (the _contig kernels' case).
+bool elementwise_contiguous(const Tensor* const* operands, int count);
+
 // -------------------------------------------------------------------- rows
 
 // The rows form of a row op (backend.h): x's last `inner` axes are the row,

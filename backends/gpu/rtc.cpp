@@ -217,7 +217,12 @@ std::vector<std::string> Rtc::options(const backend_common::ProgramSpec& spec,
   } else {
     o = {"-O1", "-std=c++20"};
   }
-  for (const auto& [name, value] : spec.defines) o.push_back("-D" + name + "=" + value);
+  for (const auto& [name, value] : spec.defines) {
+    o.push_back("-D" + name + "=" + value);
+    // EXACT_FP programs (random.cl) must compute every operation rounded on
+    // its own, as the reference does: no contraction into fused multiply-adds.
+    if (name == "EXACT_FP") o.push_back(kind_ == RtcKind::nvrtc ? "--fmad=false" : "-ffp-contract=off");
+  }
   return o;
 }
 

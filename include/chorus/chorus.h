@@ -33,7 +33,7 @@ extern "C" {
  * built exactly as against that older header: items marked "since 2.N"
  * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
 #ifndef CHORUS_ABI_LEVEL
-#define CHORUS_ABI_LEVEL 1
+#define CHORUS_ABI_LEVEL 2
 #endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
@@ -277,6 +277,12 @@ typedef enum chorus_op_kind {
   CHORUS_OP_RMS_NORM = 12,   /* x, gamma?, y                  chorus_norm_attrs */
 #if CHORUS_ABI_LEVEL >= 1
   CHORUS_OP_CUMSUM = 13,     /* x, y                          chorus_cumsum_attrs (since 2.1) */
+#endif
+#if CHORUS_ABI_LEVEL >= 2
+  CHORUS_OP_RANDOM = 14,     /* y                             chorus_random_attrs (since 2.2) */
+  CHORUS_OP_DROPOUT = 15,    /* x, y, mask (u8, optional)     chorus_dropout_attrs (since 2.2) */
+  CHORUS_OP_COUNT_ = 16,
+#elif CHORUS_ABI_LEVEL >= 1
   CHORUS_OP_COUNT_ = 14,
 #else
   CHORUS_OP_COUNT_ = 13,
@@ -436,6 +442,39 @@ typedef struct chorus_cumsum_attrs { /* since 2.1 */
 } chorus_cumsum_attrs;
 #endif
 
+#if CHORUS_ABI_LEVEL >= 2
+/* Random numbers (docs/ops.md, "Random numbers"): counter-based
+ * Philox4x32-10. Element i of the output (its row-major index) takes word
+ * i % 4 of the block Philox(counter = {i / 4 as 64 bits, offset as 64 bits},
+ * key = seed), so the same (seed, offset, shape) gives the same bits on
+ * every backend and device, whatever the launch geometry. Calls that should
+ * draw independent numbers use different offsets (a counter the caller
+ * advances by 1 per call). Since 2.2. */
+typedef enum chorus_random_distribution {
+  CHORUS_RANDOM_UNIFORM = 0,   /* a + (b - a) * u, u on [0, 1) in steps of 2^-24 */
+  CHORUS_RANDOM_NORMAL = 1,    /* a + b * z, z standard normal (mean a, standard deviation b) */
+  CHORUS_RANDOM_BERNOULLI = 2, /* 1 with probability a, else 0 */
+  CHORUS_RANDOM_FORCE32 = 0x7fffffff
+} chorus_random_distribution;
+
+typedef struct chorus_random_attrs { /* since 2.2 */
+  uint32_t struct_size;
+  chorus_random_distribution distribution;
+  uint64_t seed;
+  uint64_t offset; /* the stream: a different offset draws independent numbers */
+  double a;        /* uniform: low; normal: mean; bernoulli: p */
+  double b;        /* uniform: high; normal: standard deviation; bernoulli: unused */
+} chorus_random_attrs;
+
+typedef struct chorus_dropout_attrs { /* since 2.2 */
+  uint32_t struct_size;
+  uint32_t reserved; /* 0 */
+  uint64_t seed;
+  uint64_t offset;
+  double p; /* probability that an element is zeroed, in [0, 1] */
+} chorus_dropout_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
@@ -501,6 +540,25 @@ CHORUS_API chorus_status chorus_rms_norm(chorus_queue queue, const chorus_tensor
  * Since 2.1. */
 CHORUS_API chorus_status chorus_cumsum(chorus_queue queue, const chorus_tensor* x, int32_t axis,
                                        int32_t exclusive, int32_t reverse, const chorus_tensor* y);
+#endif
+#if CHORUS_ABI_LEVEL >= 2
+/* Fills y with random numbers of a distribution (chorus_random_attrs).
+ * Since 2.2. */
+CHORUS_API chorus_status chorus_random(chorus_queue queue, const chorus_random_attrs* attrs,
+                                       const chorus_tensor* y);
+/* Dropout: y = x * (keep ? 1 / (1 - p) : 0), an element kept with
+ * probability 1 - p; mask (u8, may be NULL) = keep. The decision for
+ * element i depends only on (seed, offset, i), so the backward pass is this
+ * same call on dy with the same seed and offset (chorus_dropout_backward).
+ * Since 2.2. */
+CHORUS_API chorus_status chorus_dropout(chorus_queue queue, const chorus_tensor* x, double p,
+                                        uint64_t seed, uint64_t offset, const chorus_tensor* y,
+                                        const chorus_tensor* mask);
+/* dx = dy * (keep ? 1 / (1 - p) : 0) with the keep decisions of the forward
+ * call that had this (p, seed, offset) and shape. Since 2.2. */
+CHORUS_API chorus_status chorus_dropout_backward(chorus_queue queue, const chorus_tensor* dy,
+                                                 double p, uint64_t seed, uint64_t offset,
+                                                 const chorus_tensor* dx);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */
@@ -571,6 +629,7 @@ typedef enum chorus_attr_type {
   CHORUS_ATTR_DOUBLE = 3,
   CHORUS_ATTR_ENUM = 4, /* int32, one of enum_names */
   CHORUS_ATTR_BOOL = 5, /* int32, 0 or 1 */
+  CHORUS_ATTR_UINT64 = 6, /* since 2.2 */
   CHORUS_ATTR_TYPE_FORCE32 = 0x7fffffff
 } chorus_attr_type;
 

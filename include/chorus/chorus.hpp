@@ -319,6 +319,34 @@ struct CumsumOptions {
 inline void cumsum(const Queue& q, const Tensor& x, const Tensor& y, const CumsumOptions& o = {}) {
   check(chorus_cumsum(q.get(), &x, o.axis, o.exclusive, o.reverse, &y));
 }
+#if CHORUS_ABI_LEVEL >= 2
+// Random numbers (docs/ops.md): the same (seed, offset, shape) gives the same
+// bits on every backend.
+inline void uniform(const Queue& q, const Tensor& y, uint64_t seed, uint64_t offset = 0,
+                    double low = 0, double high = 1) {
+  const chorus_random_attrs a{sizeof a, CHORUS_RANDOM_UNIFORM, seed, offset, low, high};
+  check(chorus_random(q.get(), &a, &y));
+}
+inline void normal(const Queue& q, const Tensor& y, uint64_t seed, uint64_t offset = 0,
+                   double mean = 0, double stddev = 1) {
+  const chorus_random_attrs a{sizeof a, CHORUS_RANDOM_NORMAL, seed, offset, mean, stddev};
+  check(chorus_random(q.get(), &a, &y));
+}
+inline void bernoulli(const Queue& q, const Tensor& y, double p, uint64_t seed,
+                      uint64_t offset = 0) {
+  const chorus_random_attrs a{sizeof a, CHORUS_RANDOM_BERNOULLI, seed, offset, p, 0};
+  check(chorus_random(q.get(), &a, &y));
+}
+// mask may be nullptr.
+inline void dropout(const Queue& q, const Tensor& x, double p, uint64_t seed, uint64_t offset,
+                    const Tensor& y, const Tensor* mask = nullptr) {
+  check(chorus_dropout(q.get(), &x, p, seed, offset, &y, mask));
+}
+inline void dropout_backward(const Queue& q, const Tensor& dy, double p, uint64_t seed,
+                             uint64_t offset, const Tensor& dx) {
+  check(chorus_dropout_backward(q.get(), &dy, p, seed, offset, &dx));
+}
+#endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
                 std::initializer_list<const chorus_tensor*> tensors) {

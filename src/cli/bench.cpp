@@ -171,6 +171,23 @@ int bench(const Args& args) {
       results.push_back(b.measure("exp", shape_text({n}), 2.0 * n * 4, static_cast<double>(n),
                                   [&] { ops::unary(queue, CHORUS_UNARY_EXP, a, o); }));
   }
+  if (wanted(filter, "random")) {
+    Tensor d(dst, CHORUS_DTYPE_F32, {half});
+    results.push_back(b.measure("uniform", shape_text({half}), half * 4.0, 0,
+                                [&] { ops::uniform(queue, d, 1, 0); }));
+    results.push_back(b.measure("normal", shape_text({half}), half * 4.0, 0,
+                                [&] { ops::normal(queue, d, 1, 0); }));
+  }
+  if (wanted(filter, "dropout")) {
+    // x and y f32, the u8 mask: 9 bytes per element.
+    const int64_t n = std::max<int64_t>(total_floats * 4 / 9, 1);
+    Buffer xb = random_buffer(device, queue, n, -1, 1, 6);
+    Buffer yb = device.buffer(static_cast<uint64_t>(n) * 4);
+    Buffer maskb = device.buffer(static_cast<uint64_t>(n));
+    Tensor dx(xb, CHORUS_DTYPE_F32, {n}), dy(yb, CHORUS_DTYPE_F32, {n}), dm(maskb, CHORUS_DTYPE_U8, {n});
+    results.push_back(b.measure("dropout", shape_text({n}), 9.0 * n, 0,
+                                [&] { ops::dropout(queue, dx, 0.1, 1, 0, dy, &dm); }));
+  }
   const int64_t rows = std::max<int64_t>(half / row, 1);
   Tensor x(src, CHORUS_DTYPE_F32, {rows, row}), y(dst, CHORUS_DTYPE_F32, {rows, row});
   const double row_bytes = 2.0 * rows * row * 4;

@@ -101,6 +101,9 @@ bool copy_attrs(const OpSchema& s, const void* attrs, unsigned char* out) {
     if (attrs && a.offset < given) continue;
     if (a.type == CHORUS_ATTR_DOUBLE) {
       std::memcpy(out + a.offset, &a.default_value, sizeof(double));
+    } else if (a.type == CHORUS_ATTR_UINT64) {
+      const auto v = static_cast<uint64_t>(a.default_value);
+      std::memcpy(out + a.offset, &v, sizeof v);
     } else {
       const auto v = static_cast<int32_t>(a.default_value);
       std::memcpy(out + a.offset, &v, sizeof v);
@@ -377,7 +380,7 @@ chorus_status build_call(Build& b, Call& call) {
     uint32_t walk = 0;
     if (s.form == NormalForm::elementwise)
       for (uint32_t i = 0; i < call.slot_count; ++i)
-        if (is_output(s.slots[i].role)) walk = i;
+        if (is_output(s.slots[i].role) && call.views[i].present) walk = i;  // not an absent one
     uint32_t inner = 0;
     collapse(call.views, call.slot_count, walk, s.form == NormalForm::rows ? call.inner_rank : 0,
              &inner);

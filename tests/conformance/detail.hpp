@@ -125,6 +125,9 @@ struct CaseSpec {
   std::vector<Operand> operands;
   size_t output = 0;            // the one output operand
   bool output_is_read = false;  // the output's value is an input too (gemm with beta != 0)
+  // Other operands the op writes (dropout's mask beside y): their views may
+  // change, their guards and padding may not; another case checks each.
+  std::vector<size_t> also_written;
   OpCall call;
   std::string call_text;  // attributes for the reproducer: "axis=1", "transpose_a=1 alpha=2", ...
   Check check = Check::exact;

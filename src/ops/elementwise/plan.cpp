@@ -80,15 +80,6 @@ static_assert(in_enum_order(kUnaryOrder) && in_enum_order(kBinaryOrder) &&
 
 // ---------------------------------------------------------------- launches
 
-bool contiguous(const Tensor* const* operands, int count) {
-  const Tensor& out = *operands[count - 1];
-  if (out.rank != 1) return false;
-  if (out.shape[0] == 1) return true;
-  for (int t = 0; t < count; ++t)
-    if (operands[t]->strides[0] != 1) return false;
-  return true;
-}
-
 // One elementwise launch over operands (slot order: operand t is tensor
 // slot t, the output last); `per_item` elements per work-item in the
 // contiguous kernel (VW for the vectorised ones, 1 for the rest). With
@@ -97,24 +88,11 @@ bool contiguous(const Tensor* const* operands, int count) {
 Launch elementwise_launch(const DeviceTraits& traits, ProgramSpec prog, const std::string& stem,
                           const Tensor* const* operands, int count, int per_item, bool patch,
                           const ck_elementwise& extra = ck_elementwise{}) {
-  const Tensor& out = *operands[count - 1];
-  ck_elementwise a = extra;
-  a.rank = std::max<uint32_t>(out.rank, 1);
-  a.count = 1;
-  for (int i = 0; i < a.rank; ++i) {
-    a.shape[i] = out.rank ? out.shape[i] : 1;
-    a.count *= a.shape[i];
-  }
-  a.outer = 1;
-  for (int i = 0; i + 2 < a.rank; ++i) a.outer *= a.shape[i];
-  for (int t = 0; t < count; ++t) {
-    a.offset[t] = operands[t]->offset;
-    for (int i = 0; i < a.rank; ++i) a.strides[t][i] = out.rank ? operands[t]->strides[i] : 0;
-  }
+  const ck_elementwise a = elementwise_args(operands, count, extra);
   Launch l;
   l.program = std::move(prog);
   const uint64_t group = static_cast<uint64_t>(traits.tuning.elementwise_local);
-  if (contiguous(operands, count)) {
+  if (elementwise_contiguous(operands, count)) {
     l.kernel = stem + "_contig";
     l.dims = 1;
     const uint64_t items = (static_cast<uint64_t>(a.count) + per_item - 1) / per_item;
