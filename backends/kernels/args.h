@@ -32,6 +32,18 @@ typedef struct ck_elementwise {
   CK_I64 strides[CK_MAX_OPERANDS][CK_MAX_RANK];
 } ck_elementwise;
 
+/* Optimizer steps: up to six operands (the tensor slots of the op, in
+ * order; an absent one has zero strides and is never touched), every one in
+ * the collapsed shape of the parameter. */
+#define CK_OPTIM_OPERANDS 6
+typedef struct ck_optim {
+  CK_I64 count;
+  CK_I64 rank;
+  CK_I64 shape[CK_MAX_RANK];
+  CK_I64 offset[CK_OPTIM_OPERANDS];
+  CK_I64 strides[CK_OPTIM_OPERANDS][CK_MAX_RANK];
+} ck_optim;
+
 /* Row ops: `rows` independent rows of `n` elements. outer_* index the rows
  * (per operand), inner_* walk one row (ROW_GENERIC may use several inner
  * axes; the other layouts one); both parts arrive collapsed by libchorus.

@@ -281,7 +281,10 @@ typedef enum chorus_op_kind {
 #if CHORUS_ABI_LEVEL >= 2
   CHORUS_OP_RANDOM = 14,     /* y                             chorus_random_attrs (since 2.2) */
   CHORUS_OP_DROPOUT = 15,    /* x, y, mask (u8, optional)     chorus_dropout_attrs (since 2.2) */
-  CHORUS_OP_COUNT_ = 16,
+  CHORUS_OP_SGD = 16,        /* param, grad, momentum_buffer? chorus_sgd_attrs (since 2.2) */
+  CHORUS_OP_ADAMW = 17,      /* param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq?
+                                                              chorus_adamw_attrs (since 2.2) */
+  CHORUS_OP_COUNT_ = 18,
 #elif CHORUS_ABI_LEVEL >= 1
   CHORUS_OP_COUNT_ = 14,
 #else
@@ -473,6 +476,31 @@ typedef struct chorus_dropout_attrs { /* since 2.2 */
   uint64_t offset;
   double p; /* probability that an element is zeroed, in [0, 1] */
 } chorus_dropout_attrs;
+
+/* Optimizer steps, fused, in place, one launch per parameter tensor, with
+ * PyTorch's formulas (docs/ops.md, "Optimizers"). Every tensor has the
+ * parameter's shape and dtype; the step count is the caller's (1 for the
+ * first step). Since 2.2. */
+typedef struct chorus_sgd_attrs { /* since 2.2 */
+  uint32_t struct_size;
+  int32_t nesterov; /* 1: Nesterov momentum (needs momentum > 0, dampening 0) */
+  uint64_t step;    /* 1, 2, ...: step 1 starts the momentum buffer from the gradient */
+  double lr;
+  double momentum;  /* 0: no momentum buffer (the tensor may be NULL) */
+  double dampening;
+  double weight_decay;
+} chorus_sgd_attrs;
+
+typedef struct chorus_adamw_attrs { /* since 2.2 */
+  uint32_t struct_size;
+  int32_t amsgrad; /* 1: keep the running maximum of exp_avg_sq (max_exp_avg_sq) */
+  uint64_t step;   /* 1, 2, ...: the bias corrections use it */
+  double lr;       /* default 1e-3 */
+  double beta1;    /* 0.9 */
+  double beta2;    /* 0.999 */
+  double eps;      /* 1e-8 */
+  double weight_decay; /* 1e-2, decoupled: param *= 1 - lr * weight_decay */
+} chorus_adamw_attrs;
 #endif
 
 /* dst = convert(src) with src broadcast to dst's shape. */
@@ -554,6 +582,18 @@ CHORUS_API chorus_status chorus_random(chorus_queue queue, const chorus_random_a
 CHORUS_API chorus_status chorus_dropout(chorus_queue queue, const chorus_tensor* x, double p,
                                         uint64_t seed, uint64_t offset, const chorus_tensor* y,
                                         const chorus_tensor* mask);
+/* One SGD step: param -= lr * update (docs/ops.md). momentum_buffer may be
+ * NULL when momentum is 0. Since 2.2. */
+CHORUS_API chorus_status chorus_sgd_step(chorus_queue queue, const chorus_sgd_attrs* attrs,
+                                         const chorus_tensor* param, const chorus_tensor* grad,
+                                         const chorus_tensor* momentum_buffer);
+/* One AdamW step (docs/ops.md). max_exp_avg_sq may be NULL unless amsgrad.
+ * Since 2.2. */
+CHORUS_API chorus_status chorus_adamw_step(chorus_queue queue, const chorus_adamw_attrs* attrs,
+                                           const chorus_tensor* param, const chorus_tensor* grad,
+                                           const chorus_tensor* exp_avg,
+                                           const chorus_tensor* exp_avg_sq,
+                                           const chorus_tensor* max_exp_avg_sq);
 /* dx = dy * (keep ? 1 / (1 - p) : 0) with the keep decisions of the forward
  * call that had this (p, seed, offset) and shape. Since 2.2. */
 CHORUS_API chorus_status chorus_dropout_backward(chorus_queue queue, const chorus_tensor* dy,

@@ -238,8 +238,14 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
   uint64_t sizes[chorus::kMaxOpTensors] = {};
   for (uint32_t i = 0; i < d.count; ++i)
     if (bindings[i].buffer) sizes[i] = static_cast<Buffer*>(bindings[i].buffer)->bytes;
-  // The output is each op's last slot (gemm's c, the norms' y, ...).
-  const uint32_t out_index = d.count - 1;
+  // The output the faults hit: each op's last slot (gemm's c, the norms'
+  // y, ...), except where that slot is an optional extra output or a state
+  // (dropout's mask: its y; the optimizers' states: the parameter).
+  uint32_t out_index = d.count - 1;
+#if CHORUS_ABI_LEVEL >= 2
+  if (d.kind == CHORUS_OP_DROPOUT) out_index = 1;
+  if (d.kind == CHORUS_OP_SGD || d.kind == CHORUS_OP_ADAMW) out_index = 0;
+#endif
 
   if (fault == "wrong_stride") {
     // Read inputs as dense row-major, as a kernel that forgot its strides

@@ -17,9 +17,9 @@ using namespace chorus::backend_common;
 ProgramSpec random_program(const DeviceTraits& traits, const char* what, chorus_dtype d,
                            bool contig) {
   ProgramSpec p = program(traits, std::string(what) + " " + dtype_name(d), "random.cl", 1);
-  p.files.insert(p.files.end() - 1, "philox.h");
+  p.files.insert(p.files.end() - 1, {"walk.h", "philox.h"});
   define_dtype(p, d);
-  p.defines.push_back({"RANDOM_CONTIG", contig ? "1" : "0"});
+  p.defines.push_back({"EW_CONTIG", contig ? "1" : "0"});
   p.defines.push_back({"EXACT_FP", "1"});
   return p;
 }

@@ -1,9 +1,9 @@
-/* random.cl — random numbers and dropout (philox.h before this file). One
+/* random.cl — random numbers and dropout (walk.h and philox.h before this
+ * file). One
  * work-item per Philox block: block j gives elements 4j .. 4j+3 of the
  * output in row-major order, so the launch geometry never changes a value.
- * Element addresses come from the collapsed layout in ck_elementwise:
- * RANDOM_CONTIG programs add the element number to the offset; the others
- * split it over the axes.
+ * Element addresses come from the collapsed layout in ck_elementwise
+ * (walk.h).
  *
  * Every value is computed with the operations of the reference
  * (src/ops/random/reference.cpp), each rounded on its own: programs are
@@ -20,20 +20,6 @@
 #define CT COMPUTE(DT)
 #endif
 
-DEVICE_FN I64 random_element_at(const ck_elementwise* a, int t, I64 i) {
-#if RANDOM_CONTIG
-  return a->offset[t] + i;
-#else
-  I64 e = a->offset[t];
-  for (int k = (int)a->rank - 1; k >= 0; --k) {
-    const I64 n = a->shape[k];
-    e += (i % n) * a->strides[t][k];
-    i /= n;
-  }
-  return e;
-#endif
-}
-
 /* distribution: 0 uniform (lo + (hi - lo) u), 1 normal (lo + hi z: mean lo,
  * standard deviation hi), 2 bernoulli (1 when the draw is below threshold).
  * Integer programs have bernoulli only. */
@@ -45,7 +31,7 @@ KERNEL void random_fill(GLOBAL T* y, ck_elementwise a, U64 seed, U64 offset, I32
   const ck_philox_block b = ck_random_block(seed, offset, (U64)j);
 #if DT_IS_INT
   for (int lane = 0; lane < 4 && first + lane < a.count; ++lane)
-    STORE(DT, y, random_element_at(&a, 0, first + lane), (U64)ck_below(b.w[lane], threshold));
+    STORE(DT, y, ew_element_at(&a, 0, first + lane), (U64)ck_below(b.w[lane], threshold));
 #else
   if (distribution == 1) {
     for (int pair = 0; pair < 4 && first + pair < a.count; pair += 2) {
@@ -53,7 +39,7 @@ KERNEL void random_fill(GLOBAL T* y, ck_elementwise a, U64 seed, U64 offset, I32
       ck_normal_pair(b.w[pair], b.w[pair + 1], &z[0], &z[1]);
       for (int k = 0; k < 2 && first + pair + k < a.count; ++k) {
         const CT scaled = hi * (CT)z[k];
-        STORE(DT, y, random_element_at(&a, 0, first + pair + k), lo + scaled);
+        STORE(DT, y, ew_element_at(&a, 0, first + pair + k), lo + scaled);
       }
     }
   } else {
@@ -67,7 +53,7 @@ KERNEL void random_fill(GLOBAL T* y, ck_elementwise a, U64 seed, U64 offset, I32
       } else {
         v = ck_below(b.w[lane], threshold) ? K(1.0) : K(0.0);
       }
-      STORE(DT, y, random_element_at(&a, 0, first + lane), v);
+      STORE(DT, y, ew_element_at(&a, 0, first + lane), v);
     }
   }
 #endif
@@ -84,10 +70,10 @@ KERNEL void dropout(GLOBAL const T* x, GLOBAL U8* mask, GLOBAL T* y, ck_elementw
   for (int lane = 0; lane < 4 && first + lane < a.count; ++lane) {
     const I64 i = first + lane;
     const int keep = !ck_below(b.w[lane], threshold);
-    const CT v = LOAD(DT, x, random_element_at(&a, 0, i));
+    const CT v = LOAD(DT, x, ew_element_at(&a, 0, i));
     const CT m = keep ? scale : K(0.0);
-    STORE(DT, y, random_element_at(&a, 2, i), v * m);
-    if (has_mask) mask[random_element_at(&a, 1, i)] = (U8)keep;
+    STORE(DT, y, ew_element_at(&a, 2, i), v * m);
+    if (has_mask) mask[ew_element_at(&a, 1, i)] = (U8)keep;
   }
 }
 #endif
