@@ -188,6 +188,28 @@ int bench(const Args& args) {
     results.push_back(b.measure("dropout", shape_text({n}), 9.0 * n, 0,
                                 [&] { ops::dropout(queue, dx, 0.1, 1, 0, dy, &dm); }));
   }
+  if (wanted(filter, "sgd") || wanted(filter, "adamw")) {
+    // One parameter tensor and its state, f32: SGD with momentum moves 5
+    // floats per element (param and buffer read and written, grad read),
+    // AdamW 7 (param, exp_avg, exp_avg_sq read and written, grad read).
+    const int64_t n = std::max<int64_t>(total_floats / 7, 1);
+    Buffer pb = random_buffer(device, queue, n, -1, 1, 7), gb = random_buffer(device, queue, n, -1, 1, 8),
+           mb1 = random_buffer(device, queue, n, -1, 1, 9), vb = random_buffer(device, queue, n, 0, 1, 10);
+    Tensor tp(pb, CHORUS_DTYPE_F32, {n}), tg(gb, CHORUS_DTYPE_F32, {n}), tm(mb1, CHORUS_DTYPE_F32, {n}),
+        tv(vb, CHORUS_DTYPE_F32, {n});
+    if (wanted(filter, "sgd")) {
+      const chorus_sgd_attrs a{sizeof a, 0, 2, 1e-3, 0.9, 0, 0};
+      results.push_back(b.measure("sgd (momentum)", shape_text({n}), 5.0 * n * 4, 0, [&] {
+        check(chorus_sgd_step(queue.get(), &a, &tp, &tg, &tm));
+      }));
+    }
+    if (wanted(filter, "adamw")) {
+      const chorus_adamw_attrs a{sizeof a, 0, 2, 1e-3, 0.9, 0.999, 1e-8, 1e-2};
+      results.push_back(b.measure("adamw", shape_text({n}), 7.0 * n * 4, 0, [&] {
+        check(chorus_adamw_step(queue.get(), &a, &tp, &tg, &tm, &tv, nullptr));
+      }));
+    }
+  }
   const int64_t rows = std::max<int64_t>(half / row, 1);
   Tensor x(src, CHORUS_DTYPE_F32, {rows, row}), y(dst, CHORUS_DTYPE_F32, {rows, row});
   const double row_bytes = 2.0 * rows * row * 4;

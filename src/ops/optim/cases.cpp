@@ -75,8 +75,9 @@ std::vector<Layout> layouts() {
 //   v' = b2 v + (1 - b2) g g, V = b2 v + (1 - b2) g^2: err <= kC 4u V + R(v')
 //   vmax' = max(vmax, v'): err <= err(v')
 //   D = sqrt(V_used)/bc2 + eps: the square root halves the relative error of
-//     V_used; 3 more roundings: err(D) <= (e_V / (2 V_used)) sqrt(V_used)/bc2
-//     + kC 3u D
+//     V_used; 4 more roundings (the root, 1/bc2 in the compute type, the
+//     product by it, the sum): err(D) <= (e_V / (2 V_used)) sqrt(V_used)/bc2
+//     + kC 4u D
 //   U = step_size M / D: err(U) <= U (e_M / M + e_D / D + kC 3u)
 //   param p' = p decay - step_size m'/D: err <= kC 3u (|p| + U) + err(U) + R(p').
 std::vector<double> sgd_bounds(const BoundInputs& in, const chorus_sgd_attrs& attrs, size_t out) {
@@ -131,7 +132,7 @@ std::vector<double> adamw_bounds(const BoundInputs& in, const chorus_adamw_attrs
     const double root = std::sqrt(Vu) / c.bias2_sqrt;
     const double D = root + c.eps;
     const double eD = (Vu > 0 ? eV / (2 * Vu) * root : std::sqrt(eV) / c.bias2_sqrt) +
-                      bounds::kC * 3 * u * D;
+                      bounds::kC * 4 * u * D;
     const double U = c.step_size * M / D;
     const double eU = U * (M > 0 ? eM / M : 0) + U * (eD / D + bounds::kC * 3 * u) +
                       c.step_size * eM / D * (M > 0 ? 0 : 1);

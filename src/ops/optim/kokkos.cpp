@@ -45,7 +45,8 @@ void adamw_kernel(const Exec& exec, const Walk<5>& walk, const AdamwConstants& c
   using CT = typename S::compute;
   const CT decay = static_cast<CT>(c.decay), omb1 = static_cast<CT>(c.one_minus_beta1),
            beta2 = static_cast<CT>(c.beta2), omb2 = static_cast<CT>(c.one_minus_beta2),
-           step_size = static_cast<CT>(c.step_size), bias2_sqrt = static_cast<CT>(c.bias2_sqrt),
+           step_size = static_cast<CT>(c.step_size),
+           inv_bias2_sqrt = static_cast<CT>(c.inv_bias2_sqrt),
            eps = static_cast<CT>(c.eps);
   const bool amsgrad = c.amsgrad;
   Kokkos::parallel_for(
@@ -64,7 +65,7 @@ void adamw_kernel(const Exec& exec, const Walk<5>& walk, const AdamwConstants& c
           used = (used != used || used > previous) ? used : previous;  // NaN wins
           S::store(vmax, at[4], used);
         }
-        const CT denom = math::sqrt(used) / bias2_sqrt + eps;
+        const CT denom = math::sqrt(used) * inv_bias2_sqrt + eps;
         S::store(param, at[0], p - step_size * m / denom);
       });
 }

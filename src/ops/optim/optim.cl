@@ -35,7 +35,7 @@ KERNEL void sgd_step(GLOBAL T* param, GLOBAL const T* grad, GLOBAL T* buf, ck_op
 KERNEL void adamw_step(GLOBAL T* param, GLOBAL const T* grad, GLOBAL T* exp_avg,
                        GLOBAL T* exp_avg_sq, GLOBAL T* max_exp_avg_sq, ck_optim a, CT decay,
                        CT one_minus_beta1, CT beta2, CT one_minus_beta2, CT step_size,
-                       CT bias2_sqrt, CT eps, I32 amsgrad GRID_PARAMS) {
+                       CT inv_bias2_sqrt, CT eps, I32 amsgrad GRID_PARAMS) {
   const I64 i = global_id(0);
   if (i >= a.count) return;
   const I64 pe = ew_element_at(&a, 0, i);
@@ -55,6 +55,6 @@ KERNEL void adamw_step(GLOBAL T* param, GLOBAL const T* grad, GLOBAL T* exp_avg,
     used = (used != used || used > previous) ? used : previous;
     STORE(DT, max_exp_avg_sq, xe, used);
   }
-  const CT denom = sqrt(used) / bias2_sqrt + eps;
+  const CT denom = sqrt(used) * inv_bias2_sqrt + eps;
   STORE(DT, param, pe, p - step_size * m / denom);
 }

@@ -29,6 +29,10 @@ struct AdamwConstants {
   double beta2, one_minus_beta2;
   double step_size;        // lr / (1 - beta1^step)
   double bias2_sqrt;       // sqrt(1 - beta2^step)
+  // Its reciprocal: the kernels multiply by it instead of dividing (one
+  // division per element fewer; on PoCL a dozen times faster), one more
+  // rounding that the bounds count.
+  double inv_bias2_sqrt;
   double eps;
   bool amsgrad;
 };
@@ -41,6 +45,7 @@ inline AdamwConstants adamw_constants(const chorus_adamw_attrs& a) {
           1.0 - a.beta2,
           a.lr / (1.0 - std::pow(a.beta1, t)),
           std::sqrt(1.0 - std::pow(a.beta2, t)),
+          1.0 / std::sqrt(1.0 - std::pow(a.beta2, t)),
           a.eps,
           a.amsgrad != 0};
 }

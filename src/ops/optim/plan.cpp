@@ -97,7 +97,7 @@ chorus_status plan_adamw(const chorus_op_record& op, const DeviceTraits& traits,
   const chorus_dtype d = op.tensors[0].dtype;
   Launch l = optim_launch(op, traits, "adamw_step");
   for (const double v : {c.decay, c.one_minus_beta1, c.beta2, c.one_minus_beta2, c.step_size,
-                         c.bias2_sqrt, c.eps})
+                         c.inv_bias2_sqrt, c.eps})
     l.args.push_back(accumulator_arg(d, v));
   l.args.push_back(bytes_arg(int32_t{c.amsgrad ? 1 : 0}));
   plan->launches.push_back(std::move(l));
