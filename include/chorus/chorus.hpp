@@ -346,6 +346,30 @@ inline void dropout_backward(const Queue& q, const Tensor& dy, double p, uint64_
                              uint64_t offset, const Tensor& dx) {
   check(chorus_dropout_backward(q.get(), &dy, p, seed, offset, &dx));
 }
+// Optimizer steps (docs/ops.md): set the hyperparameters once, then call
+// step() with the step count; momentum_buffer / max_exp_avg_sq may be nullptr
+// where the options do not need them.
+struct SgdOptions {
+  double lr = 1e-3, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+};
+inline void sgd_step(const Queue& q, const SgdOptions& o, uint64_t step, const Tensor& param,
+                     const Tensor& grad, const Tensor* momentum_buffer = nullptr) {
+  const chorus_sgd_attrs a{sizeof a, o.nesterov ? 1 : 0, step, o.lr, o.momentum, o.dampening,
+                           o.weight_decay};
+  check(chorus_sgd_step(q.get(), &a, &param, &grad, momentum_buffer));
+}
+struct AdamwOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
+  bool amsgrad = false;
+};
+inline void adamw_step(const Queue& q, const AdamwOptions& o, uint64_t step, const Tensor& param,
+                       const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                       const Tensor* max_exp_avg_sq = nullptr) {
+  const chorus_adamw_attrs a{sizeof a, o.amsgrad ? 1 : 0, step, o.lr, o.beta1, o.beta2, o.eps,
+                             o.weight_decay};
+  check(chorus_adamw_step(q.get(), &a, &param, &grad, &exp_avg, &exp_avg_sq, max_exp_avg_sq));
+}
 #endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,

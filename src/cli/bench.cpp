@@ -198,15 +198,14 @@ int bench(const Args& args) {
     Tensor tp(pb, CHORUS_DTYPE_F32, {n}), tg(gb, CHORUS_DTYPE_F32, {n}), tm(mb1, CHORUS_DTYPE_F32, {n}),
         tv(vb, CHORUS_DTYPE_F32, {n});
     if (wanted(filter, "sgd")) {
-      const chorus_sgd_attrs a{sizeof a, 0, 2, 1e-3, 0.9, 0, 0};
-      results.push_back(b.measure("sgd (momentum)", shape_text({n}), 5.0 * n * 4, 0, [&] {
-        check(chorus_sgd_step(queue.get(), &a, &tp, &tg, &tm));
-      }));
+      ops::SgdOptions o;
+      o.momentum = 0.9;
+      results.push_back(b.measure("sgd (momentum)", shape_text({n}), 5.0 * n * 4, 0,
+                                  [&] { ops::sgd_step(queue, o, 2, tp, tg, &tm); }));
     }
     if (wanted(filter, "adamw")) {
-      const chorus_adamw_attrs a{sizeof a, 0, 2, 1e-3, 0.9, 0.999, 1e-8, 1e-2};
       results.push_back(b.measure("adamw", shape_text({n}), 7.0 * n * 4, 0, [&] {
-        check(chorus_adamw_step(queue.get(), &a, &tp, &tg, &tm, &tv, nullptr));
+        ops::adamw_step(queue, ops::AdamwOptions{}, 2, tp, tg, tm, tv);
       }));
     }
   }
