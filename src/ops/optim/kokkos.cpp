@@ -90,8 +90,8 @@ unsigned char* data_or_null(const BoundOp& op, uint32_t t) {
   return op.has(t) ? data_of(op[t]) : nullptr;
 }
 
+// check_optim ran when the op was created (the backend's op_create).
 chorus_status run_sgd(const Exec& exec, const BoundOp& op) {
-  if (auto s = check_optim(op)) return s;
   const SgdConstants c = sgd_constants(attrs_of<chorus_sgd_attrs>(op));
   const Walk<3> walk = param_walk<3>(op);
   const auto launch = [&]<chorus_dtype D>() {
@@ -102,7 +102,6 @@ chorus_status run_sgd(const Exec& exec, const BoundOp& op) {
 }
 
 chorus_status run_adamw(const Exec& exec, const BoundOp& op) {
-  if (auto s = check_optim(op)) return s;
   const AdamwConstants c = adamw_constants(attrs_of<chorus_adamw_attrs>(op));
   const Walk<5> walk = param_walk<5>(op);
   const auto launch = [&]<chorus_dtype D>() {

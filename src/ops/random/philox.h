@@ -156,13 +156,11 @@ DEVICE_FN void ck_normal_pair(U32 w0, U32 w1, float* z0, float* z1) {
   *z1 = r * s;
 }
 
-/* The standard normal of element i % 4 of a block: words (0, 1) give
- * elements 0 and 1, words (2, 3) elements 2 and 3. */
-DEVICE_FN float ck_normal_of(ck_philox_block b, int lane) {
-  float z0, z1;
-  const int pair = lane & 2;
-  ck_normal_pair(b.w[pair], b.w[pair + 1], &z0, &z1);
-  return (lane & 1) ? z1 : z0;
+/* The four standard normals of a block, z[k] for element k: words (0, 1)
+ * give elements 0 and 1, words (2, 3) elements 2 and 3. */
+DEVICE_FN void ck_normal_block(ck_philox_block b, float* z) {
+  ck_normal_pair(b.w[0], b.w[1], &z[0], &z[1]);
+  ck_normal_pair(b.w[2], b.w[3], &z[2], &z[3]);
 }
 
 #endif

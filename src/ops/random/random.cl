@@ -33,28 +33,22 @@ KERNEL void random_fill(GLOBAL T* y, ck_elementwise a, U64 seed, U64 offset, I32
   for (int lane = 0; lane < 4 && first + lane < a.count; ++lane)
     STORE(DT, y, ew_element_at(&a, 0, first + lane), (U64)ck_below(b.w[lane], threshold));
 #else
-  if (distribution == 1) {
-    for (int pair = 0; pair < 4 && first + pair < a.count; pair += 2) {
-      float z[2];
-      ck_normal_pair(b.w[pair], b.w[pair + 1], &z[0], &z[1]);
-      for (int k = 0; k < 2 && first + pair + k < a.count; ++k) {
-        const CT scaled = hi * (CT)z[k];
-        STORE(DT, y, ew_element_at(&a, 0, first + pair + k), lo + scaled);
-      }
+  float z[4];
+  if (distribution == 1) ck_normal_block(b, z);
+  for (int lane = 0; lane < 4 && first + lane < a.count; ++lane) {
+    CT v;
+    if (distribution == 0) {
+      const CT u = (CT)ck_uniform01(b.w[lane]);
+      const CT width = hi - lo;
+      const CT scaled = width * u;
+      v = lo + scaled;
+    } else if (distribution == 1) {
+      const CT scaled = hi * (CT)z[lane];
+      v = lo + scaled;
+    } else {
+      v = ck_below(b.w[lane], threshold) ? K(1.0) : K(0.0);
     }
-  } else {
-    for (int lane = 0; lane < 4 && first + lane < a.count; ++lane) {
-      CT v;
-      if (distribution == 0) {
-        const CT u = (CT)ck_uniform01(b.w[lane]);
-        const CT width = hi - lo;
-        const CT scaled = width * u;
-        v = lo + scaled;
-      } else {
-        v = ck_below(b.w[lane], threshold) ? K(1.0) : K(0.0);
-      }
-      STORE(DT, y, ew_element_at(&a, 0, first + lane), v);
-    }
+    STORE(DT, y, ew_element_at(&a, 0, first + lane), v);
   }
 #endif
 }

@@ -22,28 +22,34 @@ void for_each_element(const Tensor& t, Visit&& visit) {
   for_each_index(t.rank, t.shape, [&](const int64_t* index) { visit(i++, index); });
 }
 
-// The block of element i, computed once per four elements.
+// The block of element i (and its normals, when asked for), computed once
+// per four elements.
 struct Blocks {
   uint64_t seed, offset;
+  bool normals = false;
   uint64_t current = ~uint64_t{0};
   ck_philox_block block{};
-  U32 word(int64_t i) {
+  float z[4] = {};
+  void reach(int64_t i) {
     const auto j = static_cast<uint64_t>(i) / 4;
-    if (j != current) {
-      block = host::ck_random_block(seed, offset, j);
-      current = j;
-    }
+    if (j == current) return;
+    block = host::ck_random_block(seed, offset, j);
+    if (normals) host::ck_normal_block(block, z);
+    current = j;
+  }
+  U32 word(int64_t i) {
+    reach(i);
     return block.w[i % 4];
   }
   float normal(int64_t i) {
-    word(i);
-    return host::ck_normal_of(block, static_cast<int>(i % 4));
+    reach(i);
+    return z[i % 4];
   }
 };
 
 template <typename CT>
 void random_loop(const Tensor& y, const chorus_random_attrs& a) {
-  Blocks blocks{a.seed, a.offset};
+  Blocks blocks{a.seed, a.offset, a.distribution == CHORUS_RANDOM_NORMAL};
   const auto lo = static_cast<CT>(a.a), hi = static_cast<CT>(a.b);
   const U32 threshold = host::threshold_of(a.a);
   for_each_element(y, [&](int64_t i, const int64_t* index) {
