@@ -12,6 +12,12 @@
 #if HAS_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
+/* EXACT_FP programs (the random numbers) round every operation on its own:
+ * no contraction into fused multiply-adds. NVRTC, hiprtc and the emulator
+ * get the same from a compiler option (backends/gpu/rtc.cpp). */
+#if EXACT_FP
+#pragma OPENCL FP_CONTRACT OFF
+#endif
 
 #define KERNEL __kernel
 #define GLOBAL __global

@@ -19,10 +19,6 @@
 #ifndef CHORUS_PHILOX_H
 #define CHORUS_PHILOX_H
 
-#ifdef __OPENCL_VERSION__
-#pragma OPENCL FP_CONTRACT OFF
-#endif
-
 typedef struct ck_philox_block {
   U32 w[4];
 } ck_philox_block;

@@ -1,15 +1,15 @@
 /* random.cl — random numbers and dropout (walk.h and philox.h before this
- * file). One
- * work-item per Philox block: block j gives elements 4j .. 4j+3 of the
- * output in row-major order, so the launch geometry never changes a value.
+ * file). One work-item per Philox block: block j gives elements 4j .. 4j+3
+ * of the output in row-major order, so the launch geometry never changes a
+ * value.
  * Element addresses come from the collapsed layout in ck_elementwise
  * (walk.h).
  *
  * Every value is computed with the operations of the reference
  * (src/ops/random/reference.cpp), each rounded on its own: programs are
- * built with EXACT_FP (no contraction into fused multiply-adds; the OpenCL
- * pragma below, --fmad=false for NVRTC, -ffp-contract=off for hiprtc and the
- * emulator; philox.h sets the OpenCL pragma for both files).
+ * built with EXACT_FP (no contraction into fused multiply-adds: the OpenCL
+ * prelude's pragma, --fmad=false for NVRTC, -ffp-contract=off for hiprtc and
+ * the emulator).
  *
  * random_fill operands: 0 y. dropout operands: 0 x, 1 mask (u8, or absent:
  * has_mask 0), 2 y; y may be x's very memory (each element is read before
