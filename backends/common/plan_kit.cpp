@@ -118,32 +118,31 @@ int row_vw(const Tuning& t, chorus_dtype d) {
 }
 
 ck_elementwise elementwise_args(const Tensor* const* operands, int count,
-                                const ck_elementwise& extra) {
-  const Tensor& out = *operands[count - 1];
+                                const ck_elementwise& extra, bool* contiguous) {
   ck_elementwise a = extra;
-  a.rank = std::max<uint32_t>(out.rank, 1);
-  a.count = 1;
-  for (int i = 0; i < a.rank; ++i) {
-    a.shape[i] = out.rank ? out.shape[i] : 1;
-    a.count *= a.shape[i];
-  }
+  const bool contig = fill_walk(*operands[count - 1], operands, count, &a);
+  if (contiguous) *contiguous = contig;
   a.outer = 1;
   for (int i = 0; i + 2 < a.rank; ++i) a.outer *= a.shape[i];
-  for (int t = 0; t < count; ++t) {
-    a.offset[t] = operands[t]->offset;
-    for (int i = 0; i < a.rank; ++i)
-      a.strides[t][i] = out.rank && present(*operands[t]) ? operands[t]->strides[i] : 0;
-  }
   return a;
 }
 
-bool elementwise_contiguous(const Tensor* const* operands, int count) {
-  const Tensor& out = *operands[count - 1];
-  if (out.rank != 1) return false;
-  if (out.shape[0] == 1) return true;
-  for (int t = 0; t < count; ++t)
-    if (present(*operands[t]) && operands[t]->strides[0] != 1) return false;
-  return true;
+void linear_grid(const Tuning& t, uint64_t items, Launch* l) {
+  const auto group = static_cast<uint64_t>(t.elementwise_local);
+  l->dims = 1;
+  l->local[0] = group;
+  l->global[0] = round_up(items, group);
+}
+
+ProgramSpec walk_program(const DeviceTraits& traits, const std::string& label,
+                         const std::string& file, chorus_dtype dtype, bool contiguous,
+                         std::initializer_list<const char*> headers) {
+  ProgramSpec p = program(traits, label, file, 1);
+  p.files.insert(p.files.end() - 1, "walk.h");
+  for (const char* h : headers) p.files.insert(p.files.end() - 1, h);
+  define_dtype(p, dtype);
+  p.defines.push_back({"EW_CONTIG", contiguous ? "1" : "0"});
+  return p;
 }
 
 RowLayout row_layout(const chorus_op_record& op, std::initializer_list<int> slots, uint32_t inner) {

@@ -93,13 +93,43 @@ int row_vw(const Tuning& t, chorus_dtype d);
 
 // ------------------------------------------------------------- elementwise
 
+// Fills the walk of an argument block with count, rank, shape, offset[]
+// and strides[] fields (ck_elementwise, ck_optim): every operand in the
+// collapsed shape of `shape_of`, operand t in slot t of the block, absent
+// ones walking nothing. Returns whether every present operand is one
+// unit-stride run (the contiguous kernels' case, EW_CONTIG).
+template <typename Block>
+bool fill_walk(const Tensor& shape_of, const Tensor* const* operands, int count, Block* a) {
+  a->rank = shape_of.rank ? shape_of.rank : 1;
+  a->count = 1;
+  for (int k = 0; k < a->rank; ++k) {
+    a->shape[k] = shape_of.rank ? shape_of.shape[k] : 1;
+    a->count *= a->shape[k];
+  }
+  bool contiguous = shape_of.rank == 1;
+  for (int t = 0; t < count; ++t) {
+    const Tensor& x = *operands[t];
+    a->offset[t] = x.offset;
+    for (int k = 0; k < a->rank; ++k)
+      a->strides[t][k] = shape_of.rank && present(x) ? x.strides[k] : 0;
+    if (present(x) && a->rank == 1 && a->shape[0] > 1 && x.strides[0] != 1) contiguous = false;
+  }
+  return contiguous;
+}
 // The argument block of an elementwise launch over operands (the output
-// last, every operand in the output's collapsed shape; absent ones walk
-// nothing), starting from `extra` (its op-specific fields).
+// last, every operand in the output's collapsed shape), starting from
+// `extra` (its op-specific fields); *contiguous (when asked) as fill_walk.
 ck_elementwise elementwise_args(const Tensor* const* operands, int count,
-                                const ck_elementwise& extra = ck_elementwise{});
-// Whether every operand is one unit-stride run (the _contig kernels' case).
-bool elementwise_contiguous(const Tensor* const* operands, int count);
+                                const ck_elementwise& extra = ck_elementwise{},
+                                bool* contiguous = nullptr);
+// A 1-D grid of `items` work-items in work-groups of the tuning's
+// elementwise size.
+void linear_grid(const Tuning& t, uint64_t items, Launch* l);
+// A program of kernels that address elements one at a time through walk.h:
+// walk.h and `headers` before `file`, DT, and EW_CONTIG.
+ProgramSpec walk_program(const DeviceTraits& traits, const std::string& label,
+                         const std::string& file, chorus_dtype dtype, bool contiguous,
+                         std::initializer_list<const char*> headers = {});
 
 // -------------------------------------------------------------------- rows
 

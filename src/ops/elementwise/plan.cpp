@@ -88,16 +88,14 @@ static_assert(in_enum_order(kUnaryOrder) && in_enum_order(kBinaryOrder) &&
 Launch elementwise_launch(const DeviceTraits& traits, ProgramSpec prog, const std::string& stem,
                           const Tensor* const* operands, int count, int per_item, bool patch,
                           const ck_elementwise& extra = ck_elementwise{}) {
-  const ck_elementwise a = elementwise_args(operands, count, extra);
+  bool contiguous = false;
+  const ck_elementwise a = elementwise_args(operands, count, extra, &contiguous);
   Launch l;
   l.program = std::move(prog);
   const uint64_t group = static_cast<uint64_t>(traits.tuning.elementwise_local);
-  if (elementwise_contiguous(operands, count)) {
+  if (contiguous) {
     l.kernel = stem + "_contig";
-    l.dims = 1;
-    const uint64_t items = (static_cast<uint64_t>(a.count) + per_item - 1) / per_item;
-    l.local[0] = group;
-    l.global[0] = round_up(items, group);
+    linear_grid(traits.tuning, (static_cast<uint64_t>(a.count) + per_item - 1) / per_item, &l);
   } else {
     l.kernel = stem + "_strided";
     l.dims = 3;

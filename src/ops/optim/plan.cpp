@@ -2,6 +2,7 @@
 // optim.cl (after walk.h), one work-item per element, programs per (dtype,
 // contiguous or not). The constants come from optim_host.hpp, rounded to
 // the compute type.
+#include <algorithm>
 #include <string>
 
 #include "optim/optim_host.hpp"
@@ -12,50 +13,26 @@ namespace {
 
 using namespace chorus::backend_common;
 
-// The ck_optim block of the record's tensors (slot order; absent ones walk
-// nothing), in the parameter's collapsed shape, and whether every present
-// operand is one unit-stride run.
-ck_optim optim_args(const chorus_op_record& op, bool* contig) {
-  const Tensor& param = op.tensors[0];
-  ck_optim a{};
-  a.rank = std::max<uint32_t>(param.rank, 1);
-  a.count = 1;
-  for (int k = 0; k < a.rank; ++k) {
-    a.shape[k] = param.rank ? param.shape[k] : 1;
-    a.count *= a.shape[k];
-  }
-  *contig = param.rank <= 1;
-  for (uint32_t t = 0; t < op.tensor_count && t < CK_OPTIM_OPERANDS; ++t) {
-    const Tensor& x = op.tensors[t];
-    if (!present(x)) continue;
-    a.offset[t] = x.offset;
-    for (int k = 0; k < a.rank; ++k) a.strides[t][k] = param.rank ? x.strides[k] : 0;
-    if (param.rank == 1 && a.shape[0] > 1 && x.strides[0] != 1) *contig = false;
-  }
-  return a;
-}
-
+// One launch of `kernel` over the record's tensors in slot order (ck_optim:
+// every tensor in the parameter's collapsed shape), one work-item per
+// element; the constants are appended by the caller.
 Launch optim_launch(const chorus_op_record& op, const DeviceTraits& traits, const char* kernel) {
   const chorus_dtype d = op.tensors[0].dtype;
-  bool contig = false;
-  const ck_optim args = optim_args(op, &contig);
+  const Tensor* operands[CK_OPTIM_OPERANDS] = {};
+  const int count = static_cast<int>(std::min<uint32_t>(op.tensor_count, CK_OPTIM_OPERANDS));
+  for (int t = 0; t < count; ++t) operands[t] = &op.tensors[t];
+  ck_optim args{};
+  const bool contiguous = fill_walk(op.tensors[0], operands, count, &args);
   Launch l;
-  l.program = program(traits, std::string("optim ") + dtype_name(d), "optim.cl", 1);
-  l.program.files.insert(l.program.files.end() - 1, "walk.h");
-  define_dtype(l.program, d);
-  l.program.defines.push_back({"EW_CONTIG", contig ? "1" : "0"});
+  l.program = walk_program(traits, std::string("optim ") + dtype_name(d), "optim.cl", d, contiguous);
   l.kernel = kernel;
-  const auto group = static_cast<uint64_t>(traits.tuning.elementwise_local);
-  l.dims = 1;
-  l.local[0] = group;
-  l.global[0] = round_up(static_cast<uint64_t>(args.count), group);
-  for (uint32_t t = 0; t < op.tensor_count; ++t)
-    l.args.push_back(present(op.tensors[t]) ? buffer_arg(static_cast<int>(t)) : null_arg());
+  linear_grid(traits.tuning, static_cast<uint64_t>(args.count), &l);
+  for (int t = 0; t < count; ++t)
+    l.args.push_back(present(op.tensors[t]) ? buffer_arg(t) : null_arg());
   l.args.push_back(bytes_arg(args));
-  const size_t block = op.tensor_count;
-  for (uint32_t t = 0; t < op.tensor_count; ++t)
+  for (int t = 0; t < count; ++t)
     if (present(op.tensors[t]))
-      patch_offset(l, block, offsetof(ck_optim, offset) + 8 * t, static_cast<int>(t));
+      patch_offset(l, static_cast<size_t>(count), offsetof(ck_optim, offset) + 8 * static_cast<size_t>(t), t);
   return l;
 }
 

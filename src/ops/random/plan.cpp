@@ -14,24 +14,17 @@ namespace {
 
 using namespace chorus::backend_common;
 
+// Programs per (dtype, contiguous or not), without FMA contraction.
 ProgramSpec random_program(const DeviceTraits& traits, const char* what, chorus_dtype d,
-                           bool contig) {
-  ProgramSpec p = program(traits, std::string(what) + " " + dtype_name(d), "random.cl", 1);
-  p.files.insert(p.files.end() - 1, {"walk.h", "philox.h"});
-  define_dtype(p, d);
-  p.defines.push_back({"EW_CONTIG", contig ? "1" : "0"});
+                           bool contiguous) {
+  ProgramSpec p = walk_program(traits, std::string(what) + " " + dtype_name(d), "random.cl", d,
+                               contiguous, {"philox.h"});
   p.defines.push_back({"EXACT_FP", "1"});
   return p;
 }
 
-// A 1-D grid of one work-item per block of four elements.
-void block_grid(const DeviceTraits& traits, int64_t count, Launch* l) {
-  const auto group = static_cast<uint64_t>(traits.tuning.elementwise_local);
-  const uint64_t blocks = (static_cast<uint64_t>(count) + 3) / 4;
-  l->dims = 1;
-  l->local[0] = group;
-  l->global[0] = round_up(blocks, group);
-}
+// One work-item per Philox block of four elements.
+uint64_t blocks_of(int64_t count) { return (static_cast<uint64_t>(count) + 3) / 4; }
 
 chorus_status plan_random(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
                           std::string* why) {
@@ -46,11 +39,12 @@ chorus_status plan_random(const chorus_op_record& op, const DeviceTraits& traits
     return CHORUS_ERROR_UNSUPPORTED;
   }
   const Tensor* operands[1] = {&y};
-  const ck_elementwise args = elementwise_args(operands, 1);
+  bool contiguous = false;
+  const ck_elementwise args = elementwise_args(operands, 1, {}, &contiguous);
   Launch l;
-  l.program = random_program(traits, "random", y.dtype, elementwise_contiguous(operands, 1));
+  l.program = random_program(traits, "random", y.dtype, contiguous);
   l.kernel = "random_fill";
-  block_grid(traits, args.count, &l);
+  linear_grid(traits.tuning, blocks_of(args.count), &l);
   const bool integer = is_int(y.dtype);
   l.args = {buffer_arg(0),
             bytes_arg(args),
@@ -80,11 +74,12 @@ chorus_status plan_dropout(const chorus_op_record& op, const DeviceTraits& trait
   // Operands in kernel order: x, mask, y (the output, whose shape the
   // arguments take, last).
   const Tensor* operands[3] = {&x, &mask, &y};
-  const ck_elementwise args = elementwise_args(operands, 3);
+  bool contiguous = false;
+  const ck_elementwise args = elementwise_args(operands, 3, {}, &contiguous);
   Launch l;
-  l.program = random_program(traits, "dropout", y.dtype, elementwise_contiguous(operands, 3));
+  l.program = random_program(traits, "dropout", y.dtype, contiguous);
   l.kernel = "dropout";
-  block_grid(traits, args.count, &l);
+  linear_grid(traits.tuning, blocks_of(args.count), &l);
   l.args = {buffer_arg(0),
             has_mask ? buffer_arg(2) : null_arg(),
             buffer_arg(1),
