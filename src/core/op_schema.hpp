@@ -165,6 +165,8 @@ chorus_status broadcast_to(Call& call, uint32_t slot, uint32_t rank, const int64
                            const char* target);
 // Same shape (rank and extents) as slot `other`, else a message naming both.
 chorus_status require_same_shape(Call& call, uint32_t slot, uint32_t other);
+// The same for every present slot against slot 0.
+chorus_status require_same_shapes(Call& call);
 // axis (negative from the end) as an index of a rank-`rank` tensor.
 chorus_status normalise_axis(Call& call, const char* what, int32_t axis, uint32_t rank,
                              uint32_t* out);

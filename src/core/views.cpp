@@ -177,6 +177,13 @@ chorus_status require_same_shape(Call& call, uint32_t slot, uint32_t other) {
                    call.schema->slots[other].name, shape_text(b.rank, b.shape).c_str());
 }
 
+chorus_status require_same_shapes(Call& call) {
+  for (uint32_t i = 1; i < call.slot_count; ++i)
+    if (call.views[i].present)
+      if (auto s = require_same_shape(call, i, 0)) return s;
+  return CHORUS_OK;
+}
+
 chorus_status normalise_axis(Call& call, const char* what, int32_t axis, uint32_t rank,
                              uint32_t* out) {
   const int64_t a = axis < 0 ? static_cast<int64_t>(axis) + rank : axis;

@@ -14,13 +14,6 @@ using namespace chorus::core;
 
 bool finite_at_least(double v, double low) { return std::isfinite(v) && v >= low; }
 
-chorus_status same_shapes(Call& call) {
-  for (uint32_t i = 1; i < call.slot_count; ++i)
-    if (call.views[i].present)
-      if (auto s = require_same_shape(call, i, 0)) return s;
-  return CHORUS_OK;
-}
-
 chorus_status normalise_sgd(Call& call) {
   const auto& a = call.attrs_as<chorus_sgd_attrs>();
   if (!finite_at_least(a.lr, 0))
@@ -43,7 +36,7 @@ chorus_status normalise_sgd(Call& call) {
     return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
                      "momentum_buffer is NULL but momentum is %g; it holds the momentum state",
                      a.momentum);
-  return same_shapes(call);
+  return require_same_shapes(call);
 }
 
 chorus_status normalise_adamw(Call& call) {
@@ -66,7 +59,7 @@ chorus_status normalise_adamw(Call& call) {
   if (!a.amsgrad && call.views[4].present)
     return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
                      "max_exp_avg_sq is given but amsgrad is 0; pass NULL");
-  return same_shapes(call);
+  return require_same_shapes(call);
 }
 
 }  // namespace

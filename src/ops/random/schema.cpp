@@ -57,10 +57,7 @@ chorus_status normalise_dropout(Call& call) {
   if (!(a.p >= 0 && a.p <= 1))
     return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "p is %g; it must be in [0, 1]", a.p);
   a.reserved = 0;
-  if (auto s = require_same_shape(call, 1, 0)) return s;
-  if (call.views[2].present)
-    if (auto s = require_same_shape(call, 2, 0)) return s;
-  return CHORUS_OK;
+  return require_same_shapes(call);
 }
 
 }  // namespace
