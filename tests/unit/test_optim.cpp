@@ -15,23 +15,7 @@
 namespace {
 
 using chorus_test::expect_failure;
-
-struct Fixture {
-  chorus::Context ctx;
-  chorus::Device device;
-  chorus::Queue queue;
-  Fixture() : device(ctx.open("reference:0")), queue(device.queue()) {}
-  chorus::Buffer upload(const std::vector<double>& v) {
-    chorus::Buffer b = device.buffer(v.size() * 8);
-    queue.write<double>(b, v);
-    return b;
-  }
-  std::vector<double> download(const chorus::Buffer& b, size_t n) {
-    std::vector<double> out(n);
-    queue.read<double>(b, out);
-    return out;
-  }
-};
+using Fixture = chorus_test::DeviceFixture;
 
 }  // namespace
 

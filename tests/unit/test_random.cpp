@@ -22,13 +22,7 @@ namespace {
 using chorus_test::expect_failure;
 namespace host = chorus::ops::random::host;
 
-struct Fixture {
-  chorus::Context ctx;
-  chorus::Device device;
-  chorus::Queue queue;
-  explicit Fixture(const std::string& name = "reference:0")
-      : device(ctx.open(name)), queue(device.queue()) {}
-};
+using Fixture = chorus_test::DeviceFixture;
 
 template <typename T>
 std::vector<T> draw(chorus::Queue& q, chorus::Device& dev, chorus_dtype dtype, int64_t n,

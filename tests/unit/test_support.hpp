@@ -2,7 +2,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-#include <chorus/chorus.h>
+#include <chorus/chorus.hpp>
 
 #include <cstdint>
 #include <initializer_list>
@@ -20,6 +20,15 @@ void expect_failure(chorus_status status, std::initializer_list<const char*> fra
   INFO("message: " << message);
   for (const char* fragment : fragments) CHECK(message.find(fragment) != std::string::npos);
 }
+
+// A context, one device (reference:0 unless named) and a queue on it.
+struct DeviceFixture {
+  chorus::Context ctx;
+  chorus::Device device;
+  chorus::Queue queue;
+  explicit DeviceFixture(const std::string& name = "reference:0")
+      : device(ctx.open(name)), queue(device.queue()) {}
+};
 
 // A view as a C caller writes it, with no checks of its own.
 inline chorus_tensor raw_view(chorus_buffer buffer, chorus_dtype dtype, std::vector<int64_t> shape,

@@ -39,13 +39,14 @@ struct AdamwConstants {
 
 inline AdamwConstants adamw_constants(const chorus_adamw_attrs& a) {
   const auto t = static_cast<double>(a.step);
+  const double bias2_sqrt = std::sqrt(1.0 - std::pow(a.beta2, t));
   return {1.0 - a.lr * a.weight_decay,
           1.0 - a.beta1,
           a.beta2,
           1.0 - a.beta2,
           a.lr / (1.0 - std::pow(a.beta1, t)),
-          std::sqrt(1.0 - std::pow(a.beta2, t)),
-          1.0 / std::sqrt(1.0 - std::pow(a.beta2, t)),
+          bias2_sqrt,
+          1.0 / bias2_sqrt,
           a.eps,
           a.amsgrad != 0};
 }

@@ -13,18 +13,12 @@ namespace {
 
 using namespace chorus::reference;
 
-// Calls visit(index) for every element of t's shape.
-template <typename Visit>
-void for_each_element(const Tensor& t, Visit&& visit) {
-  for_each_index(t.rank, t.shape, visit);
-}
-
 template <typename T>
 void sgd_loop(const BoundOp& op, const SgdConstants& c) {
   const Tensor& param = op[0];
   const Tensor& grad = op[1];
   const bool has_buf = c.momentum_on;
-  for_each_element(param, [&](const int64_t* index) {
+  for_each_index(param.rank, param.shape, [&](const int64_t* index) {
     const int64_t pe = element_of(param, index);
     const T p = load_as<T>(param, pe);
     T g = load_as<T>(grad, element_of(grad, index));
@@ -49,7 +43,7 @@ void adamw_loop(const BoundOp& op, const AdamwConstants& c) {
   const Tensor& grad = op[1];
   const Tensor& m_t = op[2];
   const Tensor& v_t = op[3];
-  for_each_element(param, [&](const int64_t* index) {
+  for_each_index(param.rank, param.shape, [&](const int64_t* index) {
     const int64_t pe = element_of(param, index), me = element_of(m_t, index),
                   ve = element_of(v_t, index);
     const T g = load_as<T>(grad, element_of(grad, index));
