@@ -449,20 +449,18 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
                            here[b].offset);
       pointers[i] = &views[i];
     }
-    // Bytes of the output buffer the op may write.
-    std::vector<bool> writable(static_cast<size_t>(here[out_buffer].bytes), false);
-    for (const int64_t pos : out_positions)
-      for (int64_t b = 0; b < out_size; ++b)
-        writable[static_cast<size_t>(pos * out_size + b)] = true;
-
-    // The same for the other outputs the op writes (not compared here).
-    std::vector<std::vector<bool>> side_writable(count);
-    for (const size_t i : spec.also_written) {
-      const int64_t size = static_cast<int64_t>(chorus_dtype_size(spec.operands[i].value.dtype));
-      side_writable[i].assign(static_cast<size_t>(here[i].bytes), false);
-      for (const int64_t pos : here[i].positions)
-        for (int64_t b = 0; b < size; ++b) side_writable[i][static_cast<size_t>(pos * size + b)] = true;
-    }
+    // Bytes of each buffer the op may write: the output's view, and the
+    // views of the other outputs it writes (not compared in this case).
+    std::vector<std::vector<bool>> writable(count);
+    const auto allow = [&](size_t buffer, const std::vector<int64_t>& positions, int64_t size) {
+      writable[buffer].assign(static_cast<size_t>(here[buffer].bytes), false);
+      for (const int64_t pos : positions)
+        for (int64_t b = 0; b < size; ++b) writable[buffer][static_cast<size_t>(pos * size + b)] = true;
+    };
+    allow(out_buffer, out_positions, out_size);
+    for (const size_t i : spec.also_written)
+      allow(i, here[i].positions,
+            static_cast<int64_t>(chorus_dtype_size(spec.operands[i].value.dtype)));
 
     std::vector<std::vector<unsigned char>> before(count);
     for (size_t i = 0; i < count; ++i) {
@@ -514,8 +512,7 @@ CaseResult run_case(const CaseEntry& entry, const Device& dut, ReferenceRunner& 
       // padding between rows, and every input.
       int64_t first_bad = -1, bad = 0;
       for (size_t b = 0; b < after.size(); ++b) {
-        if (i == out_buffer && writable[b]) continue;
-        if (!side_writable[i].empty() && side_writable[i][b]) continue;
+        if (!writable[i].empty() && writable[i][b]) continue;
         if (after[b] != before[i][b]) {
           if (first_bad < 0) first_bad = static_cast<int64_t>(b);
           ++bad;
