@@ -33,7 +33,7 @@ extern "C" {
  * built exactly as against that older header: items marked "since 2.N"
  * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
 #ifndef CHORUS_ABI_LEVEL
-#define CHORUS_ABI_LEVEL 2
+#define CHORUS_ABI_LEVEL 3
 #endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
@@ -284,6 +284,13 @@ typedef enum chorus_op_kind {
   CHORUS_OP_SGD = 16,        /* param, grad, momentum_buffer? chorus_sgd_attrs (since 2.2) */
   CHORUS_OP_ADAMW = 17,      /* param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq?
                                                               chorus_adamw_attrs (since 2.2) */
+#endif
+#if CHORUS_ABI_LEVEL >= 3
+  CHORUS_OP_CONV2D = 18,                 /* x, w, bias?, y          chorus_conv2d_attrs (since 2.3) */
+  CHORUS_OP_CONV2D_BACKWARD_DATA = 19,   /* dy, w, dx               chorus_conv2d_attrs (since 2.3) */
+  CHORUS_OP_CONV2D_BACKWARD_WEIGHT = 20, /* x, dy, dw, dbias?       chorus_conv2d_attrs (since 2.3) */
+  CHORUS_OP_COUNT_ = 21,
+#elif CHORUS_ABI_LEVEL >= 2
   CHORUS_OP_COUNT_ = 18,
 #elif CHORUS_ABI_LEVEL >= 1
   CHORUS_OP_COUNT_ = 14,
@@ -503,6 +510,38 @@ typedef struct chorus_adamw_attrs { /* since 2.2 */
 } chorus_adamw_attrs;
 #endif
 
+#if CHORUS_ABI_LEVEL >= 3
+/* 2-D convolution (docs/ops.md, "Convolution"), as PyTorch's conv2d:
+ *   y[n, o, i, j] = bias[o] + sum over c in o's group, kh, kw of
+ *       x[n, c, i*stride_h - pad_top + kh*dilation_h, j*stride_w - pad_left + kw*dilation_w]
+ *       * w[o, c - group_start, kh, kw]
+ * (x read as 0 outside the image). Shapes, by layout:
+ *   NCHW: x [N, C, H, W], w [C_out, C/groups, KH, KW], y [N, C_out, OH, OW]
+ *   NHWC: x [N, H, W, C], w [C_out, KH, KW, C/groups], y [N, OH, OW, C_out]
+ * with OH = (H + pad_top + pad_bottom - dilation_h*(KH-1) - 1) / stride_h + 1
+ * (floor), OW likewise; bias is [C_out]. Rank-3 tensors are 1-D convolution
+ * (NCHW: x [N, C, L], w [C_out, C/groups, K]; NHWC: x [N, L, C],
+ * w [C_out, K, C/groups]) with the *_w attributes and the *_h ones left at
+ * their defaults. Any strides; every tensor has x's dtype. Fields left 0
+ * (stride, dilation, groups) mean 1. Since 2.3. */
+typedef enum chorus_conv_layout {
+  CHORUS_CONV_NCHW = 0,
+  CHORUS_CONV_NHWC = 1,
+  CHORUS_CONV_LAYOUT_FORCE32 = 0x7fffffff
+} chorus_conv_layout;
+
+typedef struct chorus_conv2d_attrs { /* since 2.3 */
+  uint32_t struct_size;
+  chorus_conv_layout layout;
+  int32_t stride_h, stride_w;     /* >= 1 (0: 1) */
+  int32_t pad_top, pad_bottom;    /* >= 0 */
+  int32_t pad_left, pad_right;    /* >= 0 */
+  int32_t dilation_h, dilation_w; /* >= 1 (0: 1) */
+  int32_t groups;                 /* >= 1 (0: 1), divides C and C_out */
+  int32_t reserved;               /* 0 */
+} chorus_conv2d_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
@@ -599,6 +638,29 @@ CHORUS_API chorus_status chorus_adamw_step(chorus_queue queue, const chorus_adam
 CHORUS_API chorus_status chorus_dropout_backward(chorus_queue queue, const chorus_tensor* dy,
                                                  double p, uint64_t seed, uint64_t offset,
                                                  const chorus_tensor* dx);
+#endif
+#if CHORUS_ABI_LEVEL >= 3
+/* y = conv2d(x, w) + bias (bias may be NULL). Since 2.3. */
+CHORUS_API chorus_status chorus_conv2d(chorus_queue queue, const chorus_conv2d_attrs* attrs,
+                                       const chorus_tensor* x, const chorus_tensor* w,
+                                       const chorus_tensor* bias, const chorus_tensor* y);
+/* dx = the gradient of conv2d's y with respect to x, given dy: also the
+ * transposed convolution of dy with w. dx's shape picks the input size
+ * (several give dy's shape when stride > 1: PyTorch's output_padding).
+ * Since 2.3. */
+CHORUS_API chorus_status chorus_conv2d_backward_data(chorus_queue queue,
+                                                     const chorus_conv2d_attrs* attrs,
+                                                     const chorus_tensor* dy,
+                                                     const chorus_tensor* w,
+                                                     const chorus_tensor* dx);
+/* dw = the gradient with respect to w, and dbias (may be NULL) = dy summed
+ * over all but the channel axis. Since 2.3. */
+CHORUS_API chorus_status chorus_conv2d_backward_weight(chorus_queue queue,
+                                                       const chorus_conv2d_attrs* attrs,
+                                                       const chorus_tensor* x,
+                                                       const chorus_tensor* dy,
+                                                       const chorus_tensor* dw,
+                                                       const chorus_tensor* dbias);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

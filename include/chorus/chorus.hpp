@@ -371,6 +371,44 @@ inline void adamw_step(const Queue& q, const AdamwOptions& o, uint64_t step, con
   check(chorus_adamw_step(q.get(), &a, &param, &grad, &exp_avg, &exp_avg_sq, max_exp_avg_sq));
 }
 #endif
+#if CHORUS_ABI_LEVEL >= 3
+// Convolution (docs/ops.md): the options of PyTorch's conv2d, padding per
+// side (top, bottom, left, right).
+struct Conv2dOptions {
+  chorus_conv_layout layout = CHORUS_CONV_NCHW;
+  int32_t stride_h = 1, stride_w = 1;
+  int32_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int32_t dilation_h = 1, dilation_w = 1;
+  int32_t groups = 1;
+  // The same padding on every side.
+  Conv2dOptions& pad(int32_t p) {
+    pad_top = pad_bottom = pad_left = pad_right = p;
+    return *this;
+  }
+  chorus_conv2d_attrs attrs() const {
+    return chorus_conv2d_attrs{sizeof(chorus_conv2d_attrs), layout, stride_h, stride_w, pad_top,
+                               pad_bottom, pad_left, pad_right, dilation_h, dilation_w, groups, 0};
+  }
+};
+// bias may be nullptr.
+inline void conv2d(const Queue& q, const Conv2dOptions& o, const Tensor& x, const Tensor& w,
+                   const Tensor* bias, const Tensor& y) {
+  const chorus_conv2d_attrs a = o.attrs();
+  check(chorus_conv2d(q.get(), &a, &x, &w, bias, &y));
+}
+inline void conv2d_backward_data(const Queue& q, const Conv2dOptions& o, const Tensor& dy,
+                                 const Tensor& w, const Tensor& dx) {
+  const chorus_conv2d_attrs a = o.attrs();
+  check(chorus_conv2d_backward_data(q.get(), &a, &dy, &w, &dx));
+}
+// dbias may be nullptr.
+inline void conv2d_backward_weight(const Queue& q, const Conv2dOptions& o, const Tensor& x,
+                                   const Tensor& dy, const Tensor& dw,
+                                   const Tensor* dbias = nullptr) {
+  const chorus_conv2d_attrs a = o.attrs();
+  check(chorus_conv2d_backward_weight(q.get(), &a, &x, &dy, &dw, dbias));
+}
+#endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
                 std::initializer_list<const chorus_tensor*> tensors) {

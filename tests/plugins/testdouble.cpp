@@ -240,11 +240,15 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
     if (bindings[i].buffer) sizes[i] = static_cast<Buffer*>(bindings[i].buffer)->bytes;
   // The output the faults hit: each op's last slot (gemm's c, the norms'
   // y, ...), except where that slot is an optional extra output or a state
-  // (dropout's mask: its y; the optimizers' states: the parameter).
+  // (dropout's mask: its y; the optimizers' states: the parameter; conv's
+  // dbias: its dw).
   uint32_t out_index = d.count - 1;
 #if CHORUS_ABI_LEVEL >= 2
   if (d.kind == CHORUS_OP_DROPOUT) out_index = 1;
   if (d.kind == CHORUS_OP_SGD || d.kind == CHORUS_OP_ADAMW) out_index = 0;
+#endif
+#if CHORUS_ABI_LEVEL >= 3
+  if (d.kind == CHORUS_OP_CONV2D_BACKWARD_WEIGHT) out_index = 2;  // dw, not the optional dbias
 #endif
 
   if (fault == "wrong_stride") {
