@@ -83,4 +83,40 @@ typedef struct ck_gemm {
   CK_I64 read_c;                   /* beta != 0 */
 } ck_gemm;
 
+/* Convolution (src/ops/conv/conv.cl). The forward and the data gradient are
+ * one "virtual" convolution, an implicit GEMM per group:
+ *   out[n][g*m + i][oh][ow] = bias + sum over c < cin, kh, kw of
+ *     A[g][i][(c, kh, kw)] * src[n][g*cin + c][oh*sh + kh*dh][ow*sw + kw*dw]
+ * where src is the input already padded (or, for the data gradient, dy
+ * spread out by the stride and padded), A the packed weights
+ * ([g][m_panels][k][MR], flipped and transposed for the data gradient).
+ * The weight gradient reads the same padded src and dy (the "a" operand):
+ *   dw[g*m + i][c][kh][kw] = sum over n, oh, ow of a[g*m + i][n][oh][ow] *
+ *     src[n][g*cin + c][oh*sh + kh*dh][ow*sw + kw*dw]. */
+typedef struct ck_conv {
+  CK_I64 n, groups, m, cin, kh, kw, k; /* k = cin * kh * kw */
+  CK_I64 sh, sw, dh, dw, oh, ow;
+  CK_I64 m_panels;          /* panels of MR rows per group */
+  CK_I64 tiles;             /* pixel tiles of NR per image */
+  CK_I64 q_count;           /* pixels per image: oh * pitch (CONV_LINEAR) or oh * ow */
+  CK_I64 pitch;             /* CONV_LINEAR: src's row stride, the virtual row width */
+  CK_I64 src_offset, src_strides[4];
+  CK_I64 out_offset, out_strides[4]; /* y, dx or dw */
+  CK_I64 bias_offset, bias_stride, has_bias; /* bias or dbias */
+  CK_I64 w_offset, w_strides[4], flip;       /* weight packing */
+  CK_I64 a_offset, a_strides[4];             /* weight gradient: dy as [c_out, n, oh, ow] */
+  CK_I64 rows;              /* weight gradient: n * oh */
+  CK_I64 chunks, rows_per_chunk, partial_offset; /* its split over rows */
+} ck_conv;
+
+/* A copy into a dense scratch array [d0][d1][d2][d3] in the accumulation
+ * type: element (i0, i1, i2, i3) = src at (i0, i1, (i2 - off_h) / up_h,
+ * (i3 - off_w) / up_w) where that is a whole position inside the source
+ * (src_h x src_w), else 0: padding, and the stride's holes. */
+typedef struct ck_conv_pack {
+  CK_I64 d[4];
+  CK_I64 src_offset, src_strides[4]; /* per dst axis */
+  CK_I64 src_h, src_w, off_h, off_w, up_h, up_w;
+} ck_conv_pack;
+
 #endif

@@ -371,9 +371,13 @@ chorus_status build_call(Build& b, Call& call) {
     return lower(b, call, call.replace_with);
   }
   if (call.no_op) return CHORUS_OK;
+  // Nothing runs when every output is zero-size (an op with several outputs
+  // still writes the others: conv2d_backward_weight's dbias when C = 0).
+  bool writes = false;
   for (uint32_t i = 0; i < call.slot_count; ++i)
-    if (call.views[i].present && is_output(s.slots[i].role) && call.views[i].numel() == 0)
-      return CHORUS_OK;  // zero-size output: nothing runs
+    if (call.views[i].present && is_output(s.slots[i].role) && call.views[i].numel() != 0)
+      writes = true;
+  if (!writes) return CHORUS_OK;
 
   // The one axis collapse, by normal form.
   if (s.form != NormalForm::custom) {
