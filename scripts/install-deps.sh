@@ -4,13 +4,14 @@
 # when everything is present.
 set -euo pipefail
 # OpenCL backend: headers to build, PoCL (a CPU OpenCL) to run and test it;
-# CLBlast and OpenBLAS only for the SGEMM peers in bench/. Kokkos for the
+# CLBlast and OpenBLAS only for the SGEMM peers in bench/, oneDNN only for
+# the convolution peer (chorus_bench_conv_peers). Kokkos for the
 # Kokkos backend. HIP: its headers build the HIP plugin, and its hiprtc
 # compiles every kernel for gfx90a and gfx1030 in CI (no AMD GPU needed).
 # NVRTC comes with the CUDA toolkit in /usr/local/cuda, which Debian does
 # not package; without it the sm_* kernel checks are skipped.
 packages=(g++ cmake make catch2 opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libclblast-dev
-          libopenblas-dev libtrilinos-kokkos-dev libamdhip64-dev)
+          libopenblas-dev libdnnl-dev libtrilinos-kokkos-dev libamdhip64-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

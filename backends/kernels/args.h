@@ -107,6 +107,7 @@ typedef struct ck_conv {
   CK_I64 a_offset, a_strides[4];             /* weight gradient: dy as [c_out, n, oh, ow] */
   CK_I64 rows;              /* weight gradient: n * oh */
   CK_I64 chunks, rows_per_chunk, partial_offset; /* its split over rows */
+  CK_I64 vector_tail;       /* a and src padded for whole-vector row tails */
 } ck_conv;
 
 /* A copy into a dense scratch array [d0][d1][d2][d3] in the accumulation

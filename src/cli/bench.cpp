@@ -124,8 +124,9 @@ int bench(const Args& args) {
   const double mb = std::stod(args.get("mb", "256"));
   const int reps = std::max(1, std::stoi(args.get("reps", "5")));
   const int64_t gemm_n = std::stoll(args.get("gemm", "1024"));
-  if (!(mb > 0) || gemm_n <= 0) {
-    std::fprintf(stderr, "chorus bench: --mb and --gemm must be positive\n");
+  const int64_t conv_batch = std::stoll(args.get("conv-batch", "8"));
+  if (!(mb > 0) || gemm_n <= 0 || conv_batch <= 0) {
+    std::fprintf(stderr, "chorus bench: --mb, --gemm and --conv-batch must be positive\n");
     return 2;
   }
   Context ctx;
@@ -246,6 +247,77 @@ int bench(const Args& args) {
         c(cb, CHORUS_DTYPE_F32, {n, n});
     results.push_back(b.measure("gemm", shape_text({n, n, n}), 3.0 * n * n * 4, 2.0 * n * n * n,
                                 [&] { ops::gemm(queue, a, bt, c); }));
+  }
+
+  // Convolutions (f32): three ResNet-style layers at 56x56, stride 1, in each
+  // layout of --conv-layout (nchw, nhwc), batch --conv-batch (8):
+  //   3x3    64 -> 64 channels, 3x3 kernel, pad 1
+  //   1x1    256 -> 64 channels, 1x1 kernel (ResNet-50's bottleneck reduction)
+  //   dw3x3  64 channels depthwise (groups 64), 3x3 kernel, pad 1
+  // flops = 2 * N * C_out * OH * OW * (C / groups) * KH * KW in every
+  // direction; bytes: each tensor the op reads or writes once.
+  const bool conv_fwd = wanted(filter, "conv2d"), conv_data = wanted(filter, "conv2d_backward_data"),
+             conv_weight = wanted(filter, "conv2d_backward_weight");
+  if (conv_fwd || conv_data || conv_weight) {
+    struct ConvLayer {
+      const char* name;
+      int64_t c, c_out, k, pad, groups;
+    };
+    const ConvLayer layers[] = {
+        {"3x3", 64, 64, 3, 1, 1}, {"1x1", 256, 64, 1, 0, 1}, {"dw3x3", 64, 64, 3, 1, 64}};
+    const int64_t nb = conv_batch, hw = 56;
+    std::stringstream layouts(args.get("conv-layout", "nchw"));
+    std::string layout;
+    while (std::getline(layouts, layout, ',')) {
+      if (layout != "nchw" && layout != "nhwc") {
+        std::fprintf(stderr, "chorus bench: --conv-layout takes nchw, nhwc or both\n");
+        return 2;
+      }
+      const bool nhwc = layout == "nhwc";
+      for (const ConvLayer& l : layers) {
+        const int64_t cg = l.c / l.groups, oh = hw + 2 * l.pad - l.k + 1, ow = oh;
+        const int64_t x_n = nb * l.c * hw * hw, w_n = l.c_out * cg * l.k * l.k,
+                      y_n = nb * l.c_out * oh * ow;
+        ops::Conv2dOptions o;
+        o.layout = nhwc ? CHORUS_CONV_NHWC : CHORUS_CONV_NCHW;
+        o.pad(static_cast<int32_t>(l.pad));
+        o.groups = static_cast<int32_t>(l.groups);
+        Buffer xb = random_buffer(device, queue, x_n, -1, 1, 11),
+               wb = random_buffer(device, queue, w_n, -1, 1, 12),
+               bb = random_buffer(device, queue, l.c_out, -1, 1, 13),
+               yb = random_buffer(device, queue, y_n, -1, 1, 14);
+        Buffer dxb = device.buffer(static_cast<uint64_t>(x_n) * 4),
+               dwb = device.buffer(static_cast<uint64_t>(w_n) * 4),
+               dbb = device.buffer(static_cast<uint64_t>(l.c_out) * 4);
+        const auto dims = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+          return nhwc ? std::vector<int64_t>{n, h, w, c} : std::vector<int64_t>{n, c, h, w};
+        };
+        const std::vector<int64_t> xs = dims(nb, l.c, hw, hw), ys = dims(nb, l.c_out, oh, ow),
+                                   ws = nhwc ? std::vector<int64_t>{l.c_out, l.k, l.k, cg}
+                                             : std::vector<int64_t>{l.c_out, cg, l.k, l.k};
+        Tensor tx(xb, CHORUS_DTYPE_F32, xs), tw(wb, CHORUS_DTYPE_F32, ws),
+            tb(bb, CHORUS_DTYPE_F32, {l.c_out}), ty(yb, CHORUS_DTYPE_F32, ys),
+            tdx(dxb, CHORUS_DTYPE_F32, xs), tdw(dwb, CHORUS_DTYPE_F32, ws),
+            tdb(dbb, CHORUS_DTYPE_F32, {l.c_out});
+        const double flops = 2.0 * nb * l.c_out * oh * ow * cg * l.k * l.k;
+        char text[160];
+        std::snprintf(text, sizeof text, "%s %s: x %s, w %s, pad %lld%s", l.name,
+                      nhwc ? "NHWC" : "NCHW", shape_text({nb, l.c, hw, hw}).c_str(),
+                      shape_text({l.c_out, cg, l.k, l.k}).c_str(), static_cast<long long>(l.pad),
+                      l.groups > 1 ? (", groups " + std::to_string(l.groups)).c_str() : "");
+        if (conv_fwd)
+          results.push_back(b.measure("conv2d", text, 4.0 * (x_n + w_n + l.c_out + y_n), flops,
+                                      [&] { ops::conv2d(queue, o, tx, tw, &tb, ty); }));
+        if (conv_data)
+          results.push_back(b.measure("conv2d_backward_data", text, 4.0 * (y_n + w_n + x_n),
+                                      flops,
+                                      [&] { ops::conv2d_backward_data(queue, o, ty, tw, tdx); }));
+        if (conv_weight)
+          results.push_back(b.measure(
+              "conv2d_backward_weight", text, 4.0 * (x_n + y_n + w_n + l.c_out), flops,
+              [&] { ops::conv2d_backward_weight(queue, o, tx, ty, tdw, &tdb); }));
+      }
+    }
   }
 
   // Host overhead of one op: a 1-element add submitted 1000 times in a row

@@ -137,13 +137,24 @@ KERNEL void conv_multiply(GLOBAL const ACC* a_packed, GLOBAL const ACC* src, GLO
     /* Each lane's pixel offset; lanes past the image repeat its last pixel
      * (computed, never stored), so every read stays inside the source. */
     I64 pix[NR];
-    PRAGMA_UNROLL
-    for (int l = 0; l < NR; ++l) {
-      const I64 q = CK_MIN_I64(q0 + l, c.q_count - 1);
+    {
 #if CONV_LINEAR
-      pix[l] = q;
+      I64 p = q0;
+      PRAGMA_UNROLL
+      for (int l = 0; l < NR; ++l) {
+        pix[l] = p;
+        if (p + 1 < c.q_count) ++p;
+      }
 #else
-      pix[l] = (q / c.ow) * c.sh * c.src_strides[2] + (q % c.ow) * c.sw * c.src_strides[3];
+      I64 oh = q0 / c.ow, ow = q0 % c.ow;
+      PRAGMA_UNROLL
+      for (int l = 0; l < NR; ++l) {
+        pix[l] = oh * c.sh * c.src_strides[2] + ow * c.sw * c.src_strides[3];
+        if (q0 + l + 1 < c.q_count && ++ow == c.ow) {
+          ow = 0;
+          ++oh;
+        }
+      }
 #endif
     }
     I64 kk = 0;
@@ -165,7 +176,24 @@ KERNEL void conv_multiply(GLOBAL const ACC* a_packed, GLOBAL const ACC* src, GLO
     }
   }
 
-  /* Epilogue: + bias, rounded once into out's dtype through its strides. */
+  /* Epilogue: + bias, rounded once into out's dtype through its strides.
+   * Each lane's output offset, or -1 where it has none (past the image, or
+   * a column >= OW of the linear walk's grid). */
+  I64 out_at[NR];
+  {
+    const I64 width = CONV_LINEAR ? c.pitch : c.ow;
+    I64 oh = q0 / width, ow = q0 % width;
+    PRAGMA_UNROLL
+    for (int l = 0; l < NR; ++l) {
+      out_at[l] = q0 + l < c.q_count && ow < c.ow
+                      ? oh * c.out_strides[2] + ow * c.out_strides[3]
+                      : -1;
+      if (++ow == width) {
+        ow = 0;
+        ++oh;
+      }
+    }
+  }
   PRAGMA_UNROLL
   for (int i = 0; i < MR; ++i) {
     const I64 m = panel * MR + i;
@@ -178,16 +206,10 @@ KERNEL void conv_multiply(GLOBAL const ACC* a_packed, GLOBAL const ACC* src, GLO
     for (int j = 0; j < NV; ++j) {
       ACC lanes[VW];
       ACC_TO_ARRAY(acc[i][j], lanes);
+      PRAGMA_UNROLL
       for (int l = 0; l < VW; ++l) {
-        const I64 q = q0 + j * VW + l;
-        if (q >= c.q_count) break;
-#if CONV_LINEAR
-        const I64 oh = q / c.pitch, ow = q % c.pitch;
-        if (ow >= c.ow) continue;
-#else
-        const I64 oh = q / c.ow, ow = q % c.ow;
-#endif
-        STORE(DT, out, at0 + oh * c.out_strides[2] + ow * c.out_strides[3], lanes[l] + b);
+        const I64 at = out_at[j * VW + l];
+        if (at >= 0) STORE(DT, out, at0 + at, lanes[l] + b);
       }
     }
   }
@@ -242,7 +264,31 @@ KERNEL void conv_weight_grad(GLOBAL const ACC* a_src, GLOBAL const ACC* src, GLO
         }
       }
     }
-    /* The rest of the row, lanes past OW zero in both operands. */
+    if (c.vector_tail && ow0 < c.ow) {
+      /* The row's tail as whole vectors: a's rows are padded with zeros to
+       * a multiple of VW and the source has VW elements of slack, so the
+       * loads stay in bounds; the source's lanes past OW are zeroed (they
+       * may hold the next row's values, Inf included). */
+      VACC av[MRW], bv[NRW];
+      PRAGMA_UNROLL
+      for (int i = 0; i < MRW; ++i) av[i] = LOADV_ACC(a_src, arow[i] + ab + ow0);
+      PRAGMA_UNROLL
+      for (int j = 0; j < NRW; ++j) {
+        ACC lanes[VW];
+        ACC_TO_ARRAY(LOADV_ACC(src, xb + koff[j] + ow0), lanes);
+        PRAGMA_UNROLL
+        for (int l = 0; l < VW; ++l) lanes[l] = ow0 + l < c.ow ? lanes[l] : K(0.0);
+        bv[j] = ACC_FROM_ARRAY(lanes);
+      }
+      PRAGMA_UNROLL
+      for (int i = 0; i < MRW; ++i) {
+        PRAGMA_UNROLL
+        for (int j = 0; j < NRW; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+      }
+      ow0 = c.ow;
+    }
+    /* The rest of the row (a strided source), lanes past OW zero in both
+     * operands. */
     for (; ow0 < c.ow; ow0 += VW) {
       VACC av[MRW], bv[NRW];
       ACC lanes[VW];

@@ -324,9 +324,16 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
 
   const ProgramSpec p = conv_program(traits, d, tiles.mr, false);
   const bool pads = l.a.pad_top || l.a.pad_bottom || l.a.pad_left || l.a.pad_right;
+  // conv_weight_grad runs vectors along ow where the source has stride 1
+  // there (the packed copy, or x itself); a row whose length is not a
+  // multiple of VW ends in a whole-vector tail, which needs dy packed with
+  // rows padded by zeros and the source packed with VW elements of slack.
+  const int64_t vw = tiles.vw;
+  const bool ragged = l.ow % vw != 0 && l.a.stride_w == 1;
   // Zero-size tensors are never bound as they are (their buffers may be empty).
-  const bool x_direct = !pads && acc_dtype(d) && l.n * l.c > 0;
-  const bool dy_direct = acc_dtype(d) && dy.strides[3] == 1 && l.n > 0;
+  const bool x_direct = !pads && acc_dtype(d) && l.n * l.c > 0 && !ragged;
+  const bool dy_direct = acc_dtype(d) && dy.strides[3] == 1 && l.n > 0 && !ragged;
+  c.vector_tail = ragged ? 1 : 0;
   const int64_t hp = l.h + l.a.pad_top + l.a.pad_bottom, wp = l.w + l.a.pad_left + l.a.pad_right;
   if (x_direct) {
     for (int i = 0; i < 4; ++i) c.src_strides[i] = x.strides[i];
@@ -337,6 +344,7 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
     c.src_strides[0] = l.c * hp * wp;
   }
   // dy as [c_out, n, oh, ow].
+  const int64_t ow_padded = ragged ? static_cast<int64_t>(round_up(static_cast<uint64_t>(l.ow), static_cast<uint64_t>(vw))) : l.ow;
   int64_t dy_elements = 0;
   if (dy_direct) {
     c.a_strides[0] = dy.strides[1];
@@ -344,11 +352,11 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
     c.a_strides[2] = dy.strides[2];
     c.a_strides[3] = 1;
   } else {
-    dy_elements = l.c_out * l.n * l.oh * l.ow;
+    dy_elements = l.c_out * l.n * l.oh * ow_padded;
     c.a_strides[3] = 1;
-    c.a_strides[2] = l.ow;
-    c.a_strides[1] = l.oh * l.ow;
-    c.a_strides[0] = l.n * l.oh * l.ow;
+    c.a_strides[2] = ow_padded;
+    c.a_strides[1] = l.oh * ow_padded;
+    c.a_strides[0] = l.n * l.oh * ow_padded;
   }
   // Split the rows so that the grid has work for the device (on a CPU a
   // few dozen work-items; a GPU wants thousands), each chunk >= 1 row.
@@ -365,7 +373,7 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
 
   if (!x_direct) {
     const int64_t elements = l.n * l.c * hp * wp;
-    plan->scratch_bytes[1] = static_cast<uint64_t>(std::max<int64_t>(elements, 1)) * acc;
+    plan->scratch_bytes[1] = static_cast<uint64_t>(elements + vw) * acc;
     if (elements > 0) {
       const int axes[4] = {0, 1, 2, 3};
       const int64_t dims[4] = {l.n, l.c, hp, wp};
@@ -375,7 +383,7 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
   }
   if (!dy_direct && dy_elements > 0) {
     const int axes[4] = {1, 0, 2, 3};
-    const int64_t dims[4] = {l.c_out, l.n, l.oh, l.ow};
+    const int64_t dims[4] = {l.c_out, l.n, l.oh, ow_padded};
     plan->launches.push_back(pack_launch(p, traits.tuning, dy, kDy, axes, dims, 0, 0, 1, 1, 0));
   }
   const auto dy_arg = [&] { return dy_direct ? buffer_arg(kDy) : scratch_arg(0); };
