@@ -190,7 +190,10 @@ chorus_status plan_virtual(const chorus_op_record& op, const DeviceTraits& trait
   mul.program = p;
   mul.kernel = "conv_multiply";
   mul.dims = 3;
-  const auto ln = static_cast<uint64_t>(tiles.ln);
+  // At least 16 work-items a group: with few output channels a group (MR 1
+  // for depthwise) would otherwise be one work-item of a few taps, and a
+  // CPU runtime pays per group.
+  const auto ln = static_cast<uint64_t>(std::max<int64_t>(tiles.ln, ceil_div(16, lm)));
   mul.local[0] = ln;
   mul.local[1] = static_cast<uint64_t>(lm);
   mul.global[0] = round_up(static_cast<uint64_t>(c.n * c.tiles), ln);
