@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "peer_timing.hpp"
+
 #if CHORUS_BENCH_CLBLAST
 #include <CL/cl.h>
 #include <clblast.h>
@@ -32,25 +34,8 @@
 
 namespace {
 
-double seconds_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Median seconds of `reps` runs of f after a warm-up of at least two runs
-// and half a second: the first runs pay for compiles, page faults on fresh
-// buffers and thread pools waking up, in every library alike.
-double median_seconds(int reps, const std::function<void()>& f) {
-  const double warm_until = seconds_now() + 0.5;
-  for (int i = 0; i < 2 || seconds_now() < warm_until; ++i) f();
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const double start = seconds_now();
-    f();
-    t.push_back(seconds_now() - start);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+using chorus_bench::median_seconds;
+using chorus_bench::seconds_now;
 
 std::vector<float> random_matrix(int64_t n, uint64_t seed) {
   std::vector<float> m(static_cast<size_t>(n * n));

@@ -27,6 +27,7 @@
 // or the bias.
 #include <string>
 
+#include "conv/conv_shape.hpp"
 #include "kokkos_ops.hpp"
 
 namespace chorus::ops::conv {
@@ -39,12 +40,7 @@ using namespace chorus::kokkos;
 constexpr int kRun = 8;
 
 // Sizes, attributes and the four strides and offset of each tensor.
-struct Geometry {
-  int64_t n, c, h, w;         // x (dx)
-  int64_t c_out, cg, kh, kw;  // w (dw); cg = C / groups
-  int64_t oh, ow;             // y (dy)
-  int64_t cog;                // C_out / groups
-  int64_t sh, sw, pt, pl, dh, dw;
+struct Geometry : ConvShape {
   int64_t x_off, x_st[4];  // x or dx
   int64_t w_off, w_st[4];  // w or dw
   int64_t y_off, y_st[4];  // y or dy
@@ -55,23 +51,7 @@ Geometry geometry(const chorus_conv2d_attrs& a, const chorus_backend_tensor& x,
                   const chorus_backend_tensor& w, const chorus_backend_tensor& y,
                   const chorus_backend_tensor* bias) {
   Geometry g{};
-  g.n = x.shape[0];
-  g.c = x.shape[1];
-  g.h = x.shape[2];
-  g.w = x.shape[3];
-  g.c_out = w.shape[0];
-  g.cg = w.shape[1];
-  g.kh = w.shape[2];
-  g.kw = w.shape[3];
-  g.oh = y.shape[2];
-  g.ow = y.shape[3];
-  g.cog = a.groups > 0 ? g.c_out / a.groups : g.c_out;
-  g.sh = a.stride_h;
-  g.sw = a.stride_w;
-  g.pt = a.pad_top;
-  g.pl = a.pad_left;
-  g.dh = a.dilation_h;
-  g.dw = a.dilation_w;
+  static_cast<ConvShape&>(g) = conv_shape(a, x, w, y);
   g.x_off = x.offset;
   g.w_off = w.offset;
   g.y_off = y.offset;

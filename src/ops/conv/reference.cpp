@@ -15,6 +15,7 @@
 // nothing). Empty sums (C = 0; N*OH*OW = 0) still write 0, or the bias.
 #include <vector>
 
+#include "conv/conv_shape.hpp"
 #include "reference_common.hpp"
 
 namespace chorus::ops::conv {
@@ -22,36 +23,10 @@ namespace {
 
 using namespace chorus::reference;
 
-// The normal form's sizes and attributes, read from the tensors.
-struct Geometry {
-  int64_t n, c, h, w;         // x (dx)
-  int64_t c_out, cg, kh, kw;  // w (dw); cg = C / groups
-  int64_t oh, ow;             // y (dy)
-  int64_t groups, cog;        // cog = C_out / groups
-  int64_t sh, sw, pt, pl, dh, dw;
-};
+using Geometry = ConvShape;
 
 Geometry geometry(const chorus_conv2d_attrs& a, const Tensor& x, const Tensor& w, const Tensor& y) {
-  Geometry g{};
-  g.n = x.shape[0];
-  g.c = x.shape[1];
-  g.h = x.shape[2];
-  g.w = x.shape[3];
-  g.c_out = w.shape[0];
-  g.cg = w.shape[1];
-  g.kh = w.shape[2];
-  g.kw = w.shape[3];
-  g.oh = y.shape[2];
-  g.ow = y.shape[3];
-  g.groups = a.groups;
-  g.cog = g.c_out / g.groups;
-  g.sh = a.stride_h;
-  g.sw = a.stride_w;
-  g.pt = a.pad_top;
-  g.pl = a.pad_left;
-  g.dh = a.dilation_h;
-  g.dw = a.dilation_w;
-  return g;
+  return conv_shape(a, x, w, y);
 }
 
 // A rank-4 tensor's values in logical row-major order, loaded once into T
