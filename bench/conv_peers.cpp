@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "peer_timing.hpp"
+#include "peers.hpp"
 
 #if CHORUS_BENCH_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -40,17 +40,8 @@
 namespace {
 
 using chorus_bench::median_seconds;
-using chorus_bench::seconds_now;
 
-std::vector<float> random_values(int64_t n, uint64_t seed) {
-  std::vector<float> m(static_cast<size_t>(n));
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& v : m) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<float>((s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-  }
-  return m;
-}
+using chorus_bench::random_values;
 
 // max |a - b| / max |b| (b the peer's answer).
 double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -392,15 +383,5 @@ int main(int argc, char** argv) {
                   r.plain_impl.empty() ? "-" : r.plain_impl.c_str(), r.any_diff, r.plain_diff);
     table += line;
   }
-  std::printf("%s", table.c_str());
-  if (!markdown.empty()) {
-    FILE* f = std::fopen(markdown.c_str(), "w");
-    if (!f) {
-      std::fprintf(stderr, "cannot write %s\n", markdown.c_str());
-      return 2;
-    }
-    std::fputs(table.c_str(), f);
-    std::fclose(f);
-  }
-  return 0;
+  return chorus_bench::emit_table(table, markdown);
 }

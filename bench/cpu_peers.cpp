@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "peer_timing.hpp"
+#include "peers.hpp"
 
 #if CHORUS_BENCH_CLBLAST
 #include <CL/cl.h>
@@ -35,16 +35,9 @@
 namespace {
 
 using chorus_bench::median_seconds;
-using chorus_bench::seconds_now;
 
 std::vector<float> random_matrix(int64_t n, uint64_t seed) {
-  std::vector<float> m(static_cast<size_t>(n * n));
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& v : m) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<float>((s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-  }
-  return m;
+  return chorus_bench::random_values(n * n, seed);
 }
 
 double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -248,15 +241,5 @@ int main(int argc, char** argv) {
                   r.openblas_diff);
     table += line;
   }
-  std::printf("%s", table.c_str());
-  if (!markdown.empty()) {
-    FILE* f = std::fopen(markdown.c_str(), "w");
-    if (!f) {
-      std::fprintf(stderr, "cannot write %s\n", markdown.c_str());
-      return 2;
-    }
-    std::fputs(table.c_str(), f);
-    std::fclose(f);
-  }
-  return 0;
+  return chorus_bench::emit_table(table, markdown);
 }

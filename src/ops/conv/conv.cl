@@ -44,12 +44,13 @@
 #define ACC_TO_ARRAY VF_TO_ARRAY
 #define ACC_FROM_ARRAY VF_FROM_ARRAY
 #endif
-#ifndef MRW
-#define MRW 4
-#endif
-#ifndef NRW
-#define NRW 4
-#endif
+
+/* dw's element of channel (group * m + m) and column k = (c, kh, kw). */
+DEVICE_FN I64 conv_dw_at(const ck_conv* c, I64 channel, I64 k) {
+  const I64 taps = c->kh * c->kw, t = k % taps;
+  return c->out_offset + channel * c->out_strides[0] + (k / taps) * c->out_strides[1] +
+         (t / c->kw) * c->out_strides[2] + (t % c->kw) * c->out_strides[3];
+}
 
 /* Grid: dim 0 the element of axis 3, dim 1 axis 2, dim 2 axes 0 and 1. */
 KERNEL void conv_pack(GLOBAL const T* src, GLOBAL ACC* dst, ck_conv_pack p GRID_PARAMS) {
@@ -326,10 +327,7 @@ KERNEL void conv_weight_grad(GLOBAL const ACC* a_src, GLOBAL const ACC* src, GLO
       ACC sum = K(0.0);
       for (int l = 0; l < VW; ++l) sum += lanes[l];
       if (c.chunks == 1) {
-        const I64 t = k % taps;
-        STORE(DT, dw, c.out_offset + (g * c.m + m) * c.out_strides[0] +
-                          (k / taps) * c.out_strides[1] + (t / c.kw) * c.out_strides[2] +
-                          (t % c.kw) * c.out_strides[3], sum);
+        STORE(DT, dw, conv_dw_at(&c, g * c.m + m, k), sum);
       } else {
         partial[c.partial_offset + ((chunk * c.groups + g) * c.m + m) * c.k + k] = sum;
       }
@@ -345,9 +343,7 @@ KERNEL void conv_sum_chunks(GLOBAL const ACC* partial, GLOBAL T* dw, ck_conv c G
   ACC sum = K(0.0);
   for (I64 chunk = 0; chunk < c.chunks; ++chunk)
     sum += partial[c.partial_offset + chunk * per_chunk + channel * c.k + k];
-  const I64 taps = c.kh * c.kw, t = k % taps;
-  STORE(DT, dw, c.out_offset + channel * c.out_strides[0] + (k / taps) * c.out_strides[1] +
-                    (t / c.kw) * c.out_strides[2] + (t % c.kw) * c.out_strides[3], sum);
+  STORE(DT, dw, conv_dw_at(&c, channel, k), sum);
 }
 
 /* Grid: dim 0 the channel. dbias[channel] = its dy summed over rows (n, oh)

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <string>
 
+#include "conv/conv_shape.hpp"
 #include "plan_kit.hpp"
 
 namespace chorus::ops::conv {
@@ -80,18 +81,16 @@ Launch pack_launch(const ProgramSpec& p, const Tuning& tuning, const Tensor& t, 
   return l;
 }
 
-struct Layer {
-  int64_t n, c, h, w, c_out, cg, kh, kw, oh, ow;
+struct Layer : ConvShape {
   chorus_conv2d_attrs a;
 };
 
 Layer layer_of(const chorus_op_record& op, int x_slot, int w_slot, int y_slot) {
-  const Tensor& x = op.tensors[x_slot];
-  const Tensor& w = op.tensors[w_slot];
-  const Tensor& y = op.tensors[y_slot];
-  return {x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0],
-          w.shape[1], w.shape[2], w.shape[3], y.shape[2], y.shape[3],
-          attrs_of<chorus_conv2d_attrs>(op)};
+  Layer l;
+  l.a = attrs_of<chorus_conv2d_attrs>(op);
+  static_cast<ConvShape&>(l) =
+      conv_shape(l.a, op.tensors[x_slot], op.tensors[w_slot], op.tensors[y_slot]);
+  return l;
 }
 
 // The virtual convolution of the forward and the data gradient.
@@ -101,6 +100,25 @@ struct Virtual {
   int64_t off_h, off_w, up_h, up_w, hp, wp;   // the padded source grid
   int64_t groups, m, cin, kh, kw, sh, sw, dh, dw, oh, ow;
 };
+
+// ck_conv's sizes of a virtual convolution over n images.
+ck_conv conv_args(const Virtual& v, int64_t n) {
+  ck_conv c{};
+  c.n = n;
+  c.groups = v.groups;
+  c.m = v.m;
+  c.cin = v.cin;
+  c.kh = v.kh;
+  c.kw = v.kw;
+  c.k = v.cin * v.kh * v.kw;
+  c.sh = v.sh;
+  c.sw = v.sw;
+  c.dh = v.dh;
+  c.dw = v.dw;
+  c.oh = v.oh;
+  c.ow = v.ow;
+  return c;
+}
 
 chorus_status plan_virtual(const chorus_op_record& op, const DeviceTraits& traits,
                            const Virtual& v, Plan* plan) {
@@ -119,20 +137,7 @@ chorus_status plan_virtual(const chorus_op_record& op, const DeviceTraits& trait
                       (!linear || (src.strides[3] == 1 && src.strides[2] == src.shape[3] &&
                                    v.kw == 1));
 
-  ck_conv c{};
-  c.n = src.shape[0];
-  c.groups = v.groups;
-  c.m = v.m;
-  c.cin = v.cin;
-  c.kh = v.kh;
-  c.kw = v.kw;
-  c.k = v.cin * v.kh * v.kw;
-  c.sh = v.sh;
-  c.sw = v.sw;
-  c.dh = v.dh;
-  c.dw = v.dw;
-  c.oh = v.oh;
-  c.ow = v.ow;
+  ck_conv c = conv_args(v, src.shape[0]);
   const int64_t lm = std::min<int64_t>(tiles.lm, ceil_div(v.m, mr));
   c.m_panels = round_up(static_cast<uint64_t>(ceil_div(v.m, mr)), static_cast<uint64_t>(lm));
   int64_t channels = src.shape[1];
@@ -236,32 +241,39 @@ chorus_status check(const chorus_op_record& op, uint32_t count, std::string* why
   return CHORUS_OK;
 }
 
+// The layer's own convolution (the forward's, which the weight gradient
+// walks too): x's padded grid, the layer's stride and dilation.
+Virtual forward_of(const Layer& l) {
+  Virtual v{};
+  v.off_h = l.pt;
+  v.off_w = l.pl;
+  v.up_h = v.up_w = 1;
+  v.hp = l.h + l.pt + l.a.pad_bottom;
+  v.wp = l.w + l.pl + l.a.pad_right;
+  v.groups = l.groups;
+  v.m = l.cog;
+  v.cin = l.cg;
+  v.kh = l.kh;
+  v.kw = l.kw;
+  v.sh = l.sh;
+  v.sw = l.sw;
+  v.dh = l.dh;
+  v.dw = l.dw;
+  v.oh = l.oh;
+  v.ow = l.ow;
+  return v;
+}
+
 chorus_status plan_forward(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
                            std::string* why) {
   if (const chorus_status s = check(op, 4, why)) return s;
   const Layer l = layer_of(op, 0, 1, 3);
-  Virtual v{};
+  Virtual v = forward_of(l);
   v.src_slot = 0;
   v.w_slot = 1;
   v.out_slot = 3;
   v.bias_slot = 2;
   v.flip = false;
-  v.off_h = l.a.pad_top;
-  v.off_w = l.a.pad_left;
-  v.up_h = v.up_w = 1;
-  v.hp = l.h + l.a.pad_top + l.a.pad_bottom;
-  v.wp = l.w + l.a.pad_left + l.a.pad_right;
-  v.groups = l.a.groups;
-  v.m = l.c_out / l.a.groups;
-  v.cin = l.cg;
-  v.kh = l.kh;
-  v.kw = l.kw;
-  v.sh = l.a.stride_h;
-  v.sw = l.a.stride_w;
-  v.dh = l.a.dilation_h;
-  v.dw = l.a.dilation_w;
-  v.oh = l.oh;
-  v.ow = l.ow;
   return plan_virtual(op, traits, v, plan);
 }
 
@@ -275,20 +287,20 @@ chorus_status plan_backward_data(const chorus_op_record& op, const DeviceTraits&
   v.out_slot = 2;
   v.bias_slot = -1;
   v.flip = true;
-  v.off_h = l.a.dilation_h * (l.kh - 1) - l.a.pad_top;
-  v.off_w = l.a.dilation_w * (l.kw - 1) - l.a.pad_left;
-  v.up_h = l.a.stride_h;
-  v.up_w = l.a.stride_w;
-  v.hp = l.h + l.a.dilation_h * (l.kh - 1);
-  v.wp = l.w + l.a.dilation_w * (l.kw - 1);
-  v.groups = l.a.groups;
-  v.m = l.cg;                     // dx's channels per group
-  v.cin = l.c_out / l.a.groups;   // dy's channels per group
+  v.off_h = l.dh * (l.kh - 1) - l.pt;
+  v.off_w = l.dw * (l.kw - 1) - l.pl;
+  v.up_h = l.sh;
+  v.up_w = l.sw;
+  v.hp = l.h + l.dh * (l.kh - 1);
+  v.wp = l.w + l.dw * (l.kw - 1);
+  v.groups = l.groups;
+  v.m = l.cg;    // dx's channels per group
+  v.cin = l.cog; // dy's channels per group
   v.kh = l.kh;
   v.kw = l.kw;
   v.sh = v.sw = 1;
-  v.dh = l.a.dilation_h;
-  v.dw = l.a.dilation_w;
+  v.dh = l.dh;
+  v.dw = l.dw;
   v.oh = l.h;
   v.ow = l.w;
   return plan_virtual(op, traits, v, plan);
@@ -306,20 +318,7 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
   const int acc = d == CHORUS_DTYPE_F64 ? 8 : 4;
   const bool has_dbias = present(op.tensors[kDbias]);
 
-  ck_conv c{};
-  c.n = l.n;
-  c.groups = l.a.groups;
-  c.m = l.c_out / l.a.groups;
-  c.cin = l.cg;
-  c.kh = l.kh;
-  c.kw = l.kw;
-  c.k = l.cg * l.kh * l.kw;
-  c.sh = l.a.stride_h;
-  c.sw = l.a.stride_w;
-  c.dh = l.a.dilation_h;
-  c.dw = l.a.dilation_w;
-  c.oh = l.oh;
-  c.ow = l.ow;
+  ck_conv c = conv_args(forward_of(l), l.n);
   c.rows = l.n * l.oh;
   for (int i = 0; i < 4; ++i) c.out_strides[i] = op.tensors[kDw].strides[i];
   c.has_bias = has_dbias ? 1 : 0;
@@ -332,12 +331,12 @@ chorus_status plan_backward_weight(const chorus_op_record& op, const DeviceTrait
   // multiple of VW ends in a whole-vector tail, which needs dy packed with
   // rows padded by zeros and the source packed with VW elements of slack.
   const int64_t vw = tiles.vw;
-  const bool ragged = l.ow % vw != 0 && l.a.stride_w == 1;
+  const bool ragged = l.ow % vw != 0 && l.sw == 1;
   // Zero-size tensors are never bound as they are (their buffers may be empty).
   const bool x_direct = !pads && acc_dtype(d) && l.n * l.c > 0 && !ragged;
   const bool dy_direct = acc_dtype(d) && dy.strides[3] == 1 && l.n > 0 && !ragged;
   c.vector_tail = ragged ? 1 : 0;
-  const int64_t hp = l.h + l.a.pad_top + l.a.pad_bottom, wp = l.w + l.a.pad_left + l.a.pad_right;
+  const int64_t hp = l.h + l.pt + l.a.pad_bottom, wp = l.w + l.pl + l.a.pad_right;
   if (x_direct) {
     for (int i = 0; i < 4; ++i) c.src_strides[i] = x.strides[i];
   } else {

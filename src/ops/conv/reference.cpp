@@ -75,10 +75,8 @@ void forward(const BoundOp& op) {
               }
             }
           if (bias) sum += b;
-          store_rounded(yt,
-                        yt.offset + n * yt.strides[0] + o * yt.strides[1] + i * yt.strides[2] +
-                            j * yt.strides[3],
-                        sum);
+          const int64_t at[4] = {n, o, i, j};
+          store_rounded(yt, element_of(yt, at), sum);
         }
     }
 }
@@ -113,10 +111,8 @@ void backward_data(const BoundOp& op) {
                        w[at4(g.cg, g.kh, g.kw, o, cc, kh, kw)];
               }
             }
-          store_rounded(dxt,
-                        dxt.offset + n * dxt.strides[0] + c * dxt.strides[1] + h * dxt.strides[2] +
-                            col * dxt.strides[3],
-                        sum);
+          const int64_t at[4] = {n, c, h, col};
+          store_rounded(dxt, element_of(dxt, at), sum);
         }
     }
 }
@@ -147,10 +143,8 @@ void backward_weight(const BoundOp& op) {
                        x[at4(g.c, g.h, g.w, n, c0 + c, ih, iw)];
               }
             }
-          store_rounded(dwt,
-                        dwt.offset + o * dwt.strides[0] + c * dwt.strides[1] + kh * dwt.strides[2] +
-                            kw * dwt.strides[3],
-                        sum);
+          const int64_t at[4] = {o, c, kh, kw};
+          store_rounded(dwt, element_of(dwt, at), sum);
         }
     if (dbias) {
       T sum = 0;
