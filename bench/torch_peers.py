@@ -14,7 +14,9 @@ session, so both are measured on the same GPU state:
 
 --device cpu runs the same ops on the CPU, timed with the host clock, so the
 script can be checked on a machine without a GPU (its numbers are no peer
-of a GPU run).
+of a GPU run), and is the CPU peer of the pooling layers:
+
+    python3 bench/torch_peers.py --device cpu --skip-core --pool-batch 8 --mb 64
 """
 import argparse
 import json
@@ -77,6 +79,11 @@ def main():
     p.add_argument("--reps", type=int, default=11)
     p.add_argument("--json")
     p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    p.add_argument("--pool-batch", type=int, default=0,
+                   help="batch of the pooling layers of `chorus bench --op pool2d` (0: none)")
+    p.add_argument("--pool-layout", default="nchw", choices=["nchw", "nhwc"])
+    p.add_argument("--skip-core", action="store_true",
+                   help="only the copy and the pooling layers")
     a = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -98,6 +105,11 @@ def main():
     dst = torch.empty_like(src)
     add("buffer_copy", f"{half * 4} B", 2.0 * half * 4, 0, lambda: dst.copy_(src))
     copy_gbs = results[0]["bytes"] / (results[0]["median_ms"] * 1e6)
+    if a.pool_batch > 0:
+        pool_peers(a, dev, g, add)
+    if a.skip_core:
+        report(a, dev, results, copy_gbs, None, None)
+        return
     n = max(total // 3, 1)
     x3, y3, o3 = (torch.rand(n, device=dev, generator=g) for _ in range(3))
     add("add", str(n), 3.0 * n * 4, n, lambda: torch.add(x3, y3, out=o3))
@@ -128,12 +140,48 @@ def main():
     # torch.cuda._sleep(0) is one launch of a kernel that does nothing.
     launch_us = host_us(dev, lambda: torch.cuda._sleep(0)) if dev.type == "cuda" else None
 
+    report(a, dev, results, copy_gbs, op_us, launch_us)
+
+
+def pool_peers(a, dev, g, add):
+    """The pooling layers of `chorus bench --op pool2d,pool2d_backward`:
+    max 3x3 stride 2 pad 1 on [N, 64, 112, 112] (forward with indices, and
+    the gradient through them) and avg 2x2 stride 2 on [N, 128, 56, 56]; same
+    bytes and flops as chorus bench counts."""
+    nb = a.pool_batch
+    fmt = torch.channels_last if a.pool_layout == "nhwc" else torch.contiguous_format
+    layers = [("max3x3s2", True, 64, 112, 3, 2, 1), ("avg2x2s2", False, 128, 56, 2, 2, 0)]
+    for name, is_max, c, hw, k, s, pad in layers:
+        o = (hw + 2 * pad - k) // s + 1
+        x = (torch.rand(nb, c, hw, hw, device=dev, generator=g) * 2 - 1).to(memory_format=fmt)
+        dy = (torch.rand(nb, c, o, o, device=dev, generator=g) * 2 - 1).to(memory_format=fmt)
+        xn, yn = nb * c * hw * hw, nb * c * o * o
+        shape = f"{name} {a.pool_layout.upper()}: x [{nb},{c},{hw},{hw}]"
+        flops = float(yn * k * k)
+        if is_max:
+            _, idx = torch.nn.functional.max_pool2d(x, k, s, pad, return_indices=True)
+            add("pool2d", shape, 4.0 * (xn + yn) + 8.0 * yn, flops,
+                lambda: torch.nn.functional.max_pool2d(x, k, s, pad, return_indices=True))
+            add("pool2d_backward", shape, 4.0 * (yn + xn) + 8.0 * yn, flops,
+                lambda: torch.ops.aten.max_pool2d_with_indices_backward(
+                    dy, x, [k, k], [s, s], [pad, pad], [1, 1], False, idx))
+        else:
+            add("pool2d", shape, 4.0 * (xn + yn), flops,
+                lambda: torch.nn.functional.avg_pool2d(x, k, s, pad))
+            add("pool2d_backward", shape, 4.0 * (yn + xn), flops,
+                lambda: torch.ops.aten.avg_pool2d_backward(
+                    dy, x, [k, k], [s, s], [pad, pad], False, True, None))
+
+
+def report(a, dev, results, copy_gbs, op_us, launch_us):
     name = torch.cuda.get_device_properties(dev).name if dev.type == "cuda" else "CPU"
     gemm_by = "cuBLAS via torch.matmul (TF32 off)" if dev.type == "cuda" else "torch.matmul on the CPU"
     print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {gemm_by}, {name}")
     print(f"copy bandwidth measured in this run: {copy_gbs:.2f} GB/s")
     launch = f"{launch_us:.2f} us" if launch_us is not None else "n/a"
-    print(f"host time to submit one op (1-element add): {op_us:.2f} us; bare kernel launch (torch.cuda._sleep(0)): {launch}\n")
+    if op_us is not None:
+        print(f"host time to submit one op (1-element add): {op_us:.2f} us; bare kernel launch (torch.cuda._sleep(0)): {launch}")
+    print(f"threads: {torch.get_num_threads()}\n")
     print("| op | dtype | shape | median ms | min ms | GB/s | GFLOP/s | of copy bandwidth |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for r in results:

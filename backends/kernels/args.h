@@ -120,4 +120,20 @@ typedef struct ck_conv_pack {
   CK_I64 src_h, src_w, off_h, off_w, up_h, up_w;
 } ck_conv_pack;
 
+/* Pooling (src/ops/pool): sizes, attributes and the tensors' offsets and
+ * strides in logical NCHW order. A launch has one work-item per element of
+ * the tensor it writes (y, or dx), numbered with order[0] the fastest axis
+ * (the plan sorts the axes by that tensor's strides, so neighbouring
+ * work-items write neighbouring memory in NCHW and NHWC alike). */
+typedef struct ck_pool {
+  CK_I64 n, c, h, w, oh, ow, count;
+  CK_I64 kh, kw, sh, sw, pt, pb, pl, pr, dh, dw;
+  CK_I64 is_max, include_pad, divisor_override, has_indices;
+  CK_I64 order[4];
+  CK_I64 big_offset, big_strides[4];     /* x (forward) or dx */
+  CK_I64 small_offset, small_strides[4]; /* y or dy */
+  CK_I64 index_offset, index_strides[4]; /* indices */
+  CK_I64 x_offset, x_strides[4];         /* backward: x, for a recomputed argmax */
+} ck_pool;
+
 #endif

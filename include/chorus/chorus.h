@@ -33,7 +33,7 @@ extern "C" {
  * built exactly as against that older header: items marked "since 2.N"
  * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
 #ifndef CHORUS_ABI_LEVEL
-#define CHORUS_ABI_LEVEL 3
+#define CHORUS_ABI_LEVEL 4
 #endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
@@ -289,6 +289,12 @@ typedef enum chorus_op_kind {
   CHORUS_OP_CONV2D = 18,                 /* x, w, bias?, y          chorus_conv2d_attrs (since 2.3) */
   CHORUS_OP_CONV2D_BACKWARD_DATA = 19,   /* dy, w, dx               chorus_conv2d_attrs (since 2.3) */
   CHORUS_OP_CONV2D_BACKWARD_WEIGHT = 20, /* x, dy, dw, dbias?       chorus_conv2d_attrs (since 2.3) */
+#endif
+#if CHORUS_ABI_LEVEL >= 4
+  CHORUS_OP_POOL2D = 21,                 /* x, y, indices? (i64)    chorus_pool2d_attrs (since 2.4) */
+  CHORUS_OP_POOL2D_BACKWARD = 22,        /* dy, x?, indices?, dx    chorus_pool2d_attrs (since 2.4) */
+  CHORUS_OP_COUNT_ = 23,
+#elif CHORUS_ABI_LEVEL >= 3
   CHORUS_OP_COUNT_ = 21,
 #elif CHORUS_ABI_LEVEL >= 2
   CHORUS_OP_COUNT_ = 18,
@@ -542,6 +548,50 @@ typedef struct chorus_conv2d_attrs { /* since 2.3 */
 } chorus_conv2d_attrs;
 #endif
 
+#if CHORUS_ABI_LEVEL >= 4
+/* 2-D pooling (docs/ops.md, "Pooling"), as PyTorch's max_pool2d and
+ * avg_pool2d. Window (i, j) of an output plane covers the input positions
+ *   (i*stride_h - pad_top + kh*dilation_h, j*stride_w - pad_left + kw*dilation_w)
+ * for kh < kernel_h, kw < kernel_w; positions outside the image are padding.
+ *   max: y = the largest value among the window's positions inside the
+ *        image (padding never wins); a NaN wins (the last NaN in row-major
+ *        window order, as PyTorch); among equal values the first. indices
+ *        (optional, i64, y's shape) = that position as h*W + w within its
+ *        plane (whatever the layout), or -1 for a window with no position
+ *        inside the image (possible only with dilation; y is then -inf).
+ *   avg: y = the window's sum over positions inside the image / divisor;
+ *        divisor = divisor_override if > 0, else the number of window
+ *        positions inside the image and the padding (count_include_pad) or
+ *        inside the image only. No dilation.
+ * Shapes: NCHW x [N, C, H, W], y [N, C, OH, OW]; NHWC x [N, H, W, C],
+ * y [N, OH, OW, C]; rank 3 is 1-D pooling (the *_w fields; the *_h ones at
+ * their defaults). OH = floor or (ceil_mode) ceil of
+ * (H + pad_top + pad_bottom - dilation_h*(kernel_h-1) - 1) / stride_h, + 1,
+ * where in ceil mode a last window that would start in the bottom padding
+ * is dropped; OW likewise. Each pad is at most half the dilated kernel (as
+ * PyTorch). Any strides; x, y, dy and dx share a float dtype. Since 2.4. */
+typedef enum chorus_pool_mode {
+  CHORUS_POOL_MAX = 0,
+  CHORUS_POOL_AVG = 1,
+  CHORUS_POOL_MODE_FORCE32 = 0x7fffffff
+} chorus_pool_mode;
+
+typedef struct chorus_pool2d_attrs { /* since 2.4 */
+  uint32_t struct_size;
+  chorus_pool_mode mode;
+  chorus_conv_layout layout;
+  int32_t kernel_h, kernel_w;     /* >= 1 */
+  int32_t stride_h, stride_w;     /* >= 1 (0: the kernel's extent, PyTorch's default) */
+  int32_t pad_top, pad_bottom;    /* >= 0 */
+  int32_t pad_left, pad_right;    /* >= 0 */
+  int32_t dilation_h, dilation_w; /* >= 1 (0: 1); max only */
+  int32_t ceil_mode;              /* 0 or 1 */
+  int32_t count_include_pad;      /* avg: 1 counts padding in the divisor (PyTorch's default) */
+  int32_t divisor_override;       /* avg: > 0 replaces the divisor; 0 none */
+  int32_t reserved;               /* 0 */
+} chorus_pool2d_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
@@ -661,6 +711,25 @@ CHORUS_API chorus_status chorus_conv2d_backward_weight(chorus_queue queue,
                                                        const chorus_tensor* dy,
                                                        const chorus_tensor* dw,
                                                        const chorus_tensor* dbias);
+#endif
+#if CHORUS_ABI_LEVEL >= 4
+/* y = pool2d(x); indices (may be NULL; max pooling only) receives each
+ * window's argmax. Since 2.4. */
+CHORUS_API chorus_status chorus_pool2d(chorus_queue queue, const chorus_pool2d_attrs* attrs,
+                                       const chorus_tensor* x, const chorus_tensor* y,
+                                       const chorus_tensor* indices);
+/* dx = the gradient of pool2d's y with respect to x, given dy. Max pooling
+ * routes each dy element to its window's argmax: from indices when given
+ * (an index that is not a position of its own window adds nothing), else
+ * recomputed from x (x is then required). Average pooling takes neither x
+ * nor indices (pass NULL). dx is written whole (0 where no window routes
+ * anything), each element one fixed-order sum: the same bits every run.
+ * Since 2.4. */
+CHORUS_API chorus_status chorus_pool2d_backward(chorus_queue queue,
+                                                const chorus_pool2d_attrs* attrs,
+                                                const chorus_tensor* dy, const chorus_tensor* x,
+                                                const chorus_tensor* indices,
+                                                const chorus_tensor* dx);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

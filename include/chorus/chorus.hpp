@@ -409,6 +409,62 @@ inline void conv2d_backward_weight(const Queue& q, const Conv2dOptions& o, const
   check(chorus_conv2d_backward_weight(q.get(), &a, &x, &dy, &dw, dbias));
 }
 #endif
+#if CHORUS_ABI_LEVEL >= 4
+// Pooling (docs/ops.md): PyTorch's max_pool2d and avg_pool2d options,
+// padding per side; stride 0 means the kernel's extent (PyTorch's default).
+struct Pool2dOptions {
+  chorus_pool_mode mode = CHORUS_POOL_MAX;
+  chorus_conv_layout layout = CHORUS_CONV_NCHW;
+  int32_t kernel_h = 1, kernel_w = 1;
+  int32_t stride_h = 0, stride_w = 0;
+  int32_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int32_t dilation_h = 1, dilation_w = 1;
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // average pooling; PyTorch's default
+  int32_t divisor_override = 0;
+  static Pool2dOptions max(int32_t k, int32_t stride = 0, int32_t pad = 0) {
+    return Pool2dOptions{}.kernel(k).stride(stride).pad(pad);
+  }
+  static Pool2dOptions avg(int32_t k, int32_t stride = 0, int32_t pad = 0) {
+    Pool2dOptions o = max(k, stride, pad);
+    o.mode = CHORUS_POOL_AVG;
+    return o;
+  }
+  Pool2dOptions& kernel(int32_t k) {
+    kernel_h = kernel_w = k;
+    return *this;
+  }
+  Pool2dOptions& stride(int32_t s) {
+    stride_h = stride_w = s;
+    return *this;
+  }
+  // The same padding on every side.
+  Pool2dOptions& pad(int32_t p) {
+    pad_top = pad_bottom = pad_left = pad_right = p;
+    return *this;
+  }
+  chorus_pool2d_attrs attrs() const {
+    return chorus_pool2d_attrs{sizeof(chorus_pool2d_attrs), mode, layout, kernel_h, kernel_w,
+                               stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
+                               dilation_h, dilation_w, ceil_mode ? 1 : 0,
+                               mode == CHORUS_POOL_AVG && count_include_pad ? 1 : 0,
+                               divisor_override, 0};
+  }
+};
+// indices (max pooling only) may be nullptr.
+inline void pool2d(const Queue& q, const Pool2dOptions& o, const Tensor& x, const Tensor& y,
+                   const Tensor* indices = nullptr) {
+  const chorus_pool2d_attrs a = o.attrs();
+  check(chorus_pool2d(q.get(), &a, &x, &y, indices));
+}
+// Max pooling needs indices or x (indices win when both are given);
+// average pooling neither.
+inline void pool2d_backward(const Queue& q, const Pool2dOptions& o, const Tensor& dy,
+                            const Tensor* x, const Tensor* indices, const Tensor& dx) {
+  const chorus_pool2d_attrs a = o.attrs();
+  check(chorus_pool2d_backward(q.get(), &a, &dy, x, indices, &dx));
+}
+#endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
                 std::initializer_list<const chorus_tensor*> tensors) {

@@ -320,6 +320,65 @@ int bench(const Args& args) {
     }
   }
 
+  // Pooling (f32), in each layout of --conv-layout, batch --conv-batch:
+  //   max3x3s2  ResNet's stem pooling: 64 channels, 112x112 -> 56x56, 3x3,
+  //             stride 2, pad 1 (forward with indices, and the gradient
+  //             through them);
+  //   avg2x2s2  DenseNet's transition pooling: 128 channels, 56x56 -> 28x28.
+  // Bandwidth-bound: bytes = x read once, y (and indices) written once
+  // forward; dy (and indices) read and dx written once backward; flops =
+  // one per window tap.
+  const bool pool_fwd = wanted(filter, "pool2d"), pool_back = wanted(filter, "pool2d_backward");
+  if (pool_fwd || pool_back) {
+    struct PoolLayer {
+      const char* name;
+      bool max;
+      int64_t c, hw, k, stride, pad;
+    };
+    const PoolLayer layers[] = {{"max3x3s2", true, 64, 112, 3, 2, 1},
+                                {"avg2x2s2", false, 128, 56, 2, 2, 0}};
+    const int64_t nb = conv_batch;
+    std::stringstream layouts(args.get("conv-layout", "nchw"));
+    std::string layout;
+    while (std::getline(layouts, layout, ',')) {
+      if (layout != "nchw" && layout != "nhwc") {
+        std::fprintf(stderr, "chorus bench: --conv-layout takes nchw, nhwc or both\n");
+        return 2;
+      }
+      const bool nhwc = layout == "nhwc";
+      for (const PoolLayer& l : layers) {
+        const int64_t o_hw = (l.hw + 2 * l.pad - l.k) / l.stride + 1;
+        const int64_t x_n = nb * l.c * l.hw * l.hw, y_n = nb * l.c * o_hw * o_hw;
+        ops::Pool2dOptions o = l.max ? ops::Pool2dOptions::max(static_cast<int32_t>(l.k))
+                                     : ops::Pool2dOptions::avg(static_cast<int32_t>(l.k));
+        o.stride(static_cast<int32_t>(l.stride)).pad(static_cast<int32_t>(l.pad));
+        o.layout = nhwc ? CHORUS_CONV_NHWC : CHORUS_CONV_NCHW;
+        Buffer xb = random_buffer(device, queue, x_n, -1, 1, 21),
+               yb = random_buffer(device, queue, y_n, -1, 1, 22);
+        Buffer dxb = device.buffer(static_cast<uint64_t>(x_n) * 4),
+               ib = device.buffer(static_cast<uint64_t>(y_n) * 8);
+        const auto dims = [&](int64_t s) {
+          return nhwc ? std::vector<int64_t>{nb, s, s, l.c} : std::vector<int64_t>{nb, l.c, s, s};
+        };
+        Tensor tx(xb, CHORUS_DTYPE_F32, dims(l.hw)), ty(yb, CHORUS_DTYPE_F32, dims(o_hw)),
+            tdx(dxb, CHORUS_DTYPE_F32, dims(l.hw)), ti(ib, CHORUS_DTYPE_I64, dims(o_hw));
+        const Tensor* indices = l.max ? &ti : nullptr;
+        const double index_bytes = l.max ? 8.0 * y_n : 0.0;
+        const double flops = static_cast<double>(y_n) * l.k * l.k;
+        char text[160];
+        std::snprintf(text, sizeof text, "%s %s: x %s", l.name, nhwc ? "NHWC" : "NCHW",
+                      shape_text({nb, l.c, l.hw, l.hw}).c_str());
+        if (pool_fwd || l.max)  // the max gradient reads the forward's indices
+          results.push_back(b.measure("pool2d", text, 4.0 * (x_n + y_n) + index_bytes, flops,
+                                      [&] { ops::pool2d(queue, o, tx, ty, indices); }));
+        if (pool_back)
+          results.push_back(
+              b.measure("pool2d_backward", text, 4.0 * (y_n + x_n) + index_bytes, flops,
+                        [&] { ops::pool2d_backward(queue, o, ty, nullptr, indices, tdx); }));
+      }
+    }
+  }
+
   // Host overhead of one op: a 1-element add submitted 1000 times in a row
   // (the device work is negligible), wall time per submission, median of 5;
   // once as a plain call (validation from the plan cache) and once through a

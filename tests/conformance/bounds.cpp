@@ -85,4 +85,33 @@ double times(double a, long double b) {
   return b == 0 ? 0.0 : a * static_cast<double>(std::fabs(b));
 }
 
+BoundFn magnitude_sum(int64_t rounds, OpCall call, bool tf32_products,
+                      std::vector<size_t> as_given) {
+  return [rounds, call, tf32_products, as_given](const BoundInputs& in) {
+    const chorus_dtype out = in.out_dtype;
+    std::vector<HostTensor> scale;
+    for (size_t k = 0; k < in.operands.size(); ++k) {
+      const bool keep = std::find(as_given.begin(), as_given.end(), k) != as_given.end();
+      scale.push_back(keep ? in.operands[k] : absolute(in.operands[k]));
+    }
+    in.reference.run(call, scale, in.output, false);
+    const double u = accumulation_u(out);
+    const double eta = min_subnormal(compute_dtype(out));
+    const double tf32 = tf32_products && (in.numerics & CHORUS_NUMERICS_ALLOW_TF32) &&
+                                out == CHORUS_DTYPE_F32
+                            ? kC * std::ldexp(1.0, -11)
+                            : 0.0;
+    const HostTensor& y = in.expected;
+    std::vector<double> b(static_cast<size_t>(y.numel()));
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const double s = static_cast<double>(scale[in.output].get(i));
+      const long double yi = y.get(i);
+      b[static_cast<size_t>(i)] = kC * static_cast<double>(rounds) * (u * s + eta) + tf32 * s +
+                                  final_rounding(out, static_cast<double>(yi)) +
+                                  oracle_rounding(out, yi);
+    }
+    return b;
+  };
+}
+
 }  // namespace chorus::conformance::detail::bounds

@@ -74,6 +74,21 @@ HostTensor absolute(const HostTensor& t);
 // axis) to out_shape.
 int64_t broadcast_source(const std::vector<int64_t>& out_shape,
                          const std::vector<int64_t>& in_shape, int64_t flat);
+// The bound of a sum whose every term carries at most `rounds` roundings
+// to first order (a dot product of K terms: K, plus one per addition or
+// division after it): kC rounds (u S + eta) + R + the f64 oracle's half
+// ulp, S the op's result on the magnitudes of its operands (`call` run by
+// the reference on |operands|; the op must be monotone in them, as sums of
+// products and quotients by positive counts are), eta the compute type's
+// smallest subnormal (an underflowed product or partial sum, which no
+// relative bound covers). With `tf32_products`, an f32 output whose queue
+// declares CHORUS_NUMERICS_ALLOW_TF32 adds kC 2^-11 S (inputs rounded to 10
+// fraction bits before they multiply: GEMM's rule in CONFORMANCE.md).
+// Operands listed in `as_given` reach the reference unchanged: those that
+// select rather than scale (pooling's indices, or the x whose argmax routes
+// a gradient), whose magnitudes would select something else.
+BoundFn magnitude_sum(int64_t rounds, OpCall call, bool tf32_products,
+                      std::vector<size_t> as_given = {});
 // a * |b| where b == 0 means "this element is exactly zero": the relative
 // part of its bound is then 0 even when a is infinite (a masked -inf element).
 double times(double a, long double b);

@@ -241,7 +241,7 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
   // The output the faults hit: each op's last slot (gemm's c, the norms'
   // y, ...), except where that slot is an optional extra output or a state
   // (dropout's mask: its y; the optimizers' states: the parameter; conv's
-  // dbias: its dw).
+  // dbias: its dw; pooling's indices: its y).
   uint32_t out_index = d.count - 1;
 #if CHORUS_ABI_LEVEL >= 2
   if (d.kind == CHORUS_OP_DROPOUT) out_index = 1;
@@ -249,6 +249,9 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
 #endif
 #if CHORUS_ABI_LEVEL >= 3
   if (d.kind == CHORUS_OP_CONV2D_BACKWARD_WEIGHT) out_index = 2;  // dw, not the optional dbias
+#endif
+#if CHORUS_ABI_LEVEL >= 4
+  if (d.kind == CHORUS_OP_POOL2D) out_index = 1;  // y, not the optional indices
 #endif
 
   if (fault == "wrong_stride") {

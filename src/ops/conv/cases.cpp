@@ -68,28 +68,7 @@ namespace {
 // bits, u_in = 2^-11, + kC u_in S. Then R, the final rounding to the output
 // dtype, and the f64 oracle's own half ulp.
 BoundFn conv_bound(int64_t rounds, OpCall call) {
-  using namespace bounds;
-  return [rounds, call](const BoundInputs& in) {
-    const chorus_dtype out = in.out_dtype;
-    std::vector<HostTensor> scale;
-    for (const HostTensor& t : in.operands) scale.push_back(absolute(t));
-    in.reference.run(call, scale, in.output, false);
-    const double u = accumulation_u(out);
-    const double eta = min_subnormal(compute_dtype(out));
-    const double tf32 = (in.numerics & CHORUS_NUMERICS_ALLOW_TF32) && out == CHORUS_DTYPE_F32
-                            ? kC * std::ldexp(1.0, -11)
-                            : 0.0;
-    const HostTensor& y = in.expected;
-    std::vector<double> b(static_cast<size_t>(y.numel()));
-    for (int64_t i = 0; i < y.numel(); ++i) {
-      const double s = static_cast<double>(scale[in.output].get(i));
-      const long double yi = y.get(i);
-      b[static_cast<size_t>(i)] = kC * static_cast<double>(rounds) * (u * s + eta) + tf32 * s +
-                                  final_rounding(out, static_cast<double>(yi)) +
-                                  oracle_rounding(out, yi);
-    }
-    return b;
-  };
+  return bounds::magnitude_sum(rounds, std::move(call), true);
 }
 
 // ----------------------------------------------------------- geometries
