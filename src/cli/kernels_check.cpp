@@ -140,7 +140,13 @@ int kernels_command(const Args& args) {
     std::fprintf(stderr, "chorus kernels check: %s\n", why.c_str());
     return status;
   }
-  if (args.has("tuning")) {
+  // A GPU target checks the entries a GPU can get (the CPU entry only ever
+  // reaches a GPU when a test forces it with CHORUS_TUNING): --tuning all
+  // adds it, --tuning NAME checks that entry alone.
+  const bool gpu_target = rtc && rtc->kind() != RtcKind::host;
+  if (gpu_target && !args.has("tuning"))
+    std::erase_if(check.tunings, [](const auto& t) { return t.first == "cpu"; });
+  if (args.has("tuning") && args.get("tuning", "") != "all") {
     const std::string only = args.get("tuning", "");
     std::erase_if(check.tunings, [&](const auto& t) { return t.first != only; });
     if (check.tunings.empty()) {

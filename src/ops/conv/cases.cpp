@@ -8,7 +8,9 @@
 // (channels-last) views, zero sizes (N = 0, C_out = 0, C = 0), input sizes
 // the output never reads to the end (PyTorch's output_padding: H = 8 and
 // H = 7 give the same OH with stride 2), a ResNet-like layer, and big layers
-// at tier full.
+// at tier full. Tier ci runs every geometry in f32 and a subset (NHWC,
+// 1-D, groups, depthwise, zero C, views, long sums) in every float dtype;
+// tier full runs every dtype on every geometry.
 //
 // Exact cases use small integers (exact_magnitude m) and thin one operand so
 // that no sum has more than `cap` non-zero terms: every partial sum is then
@@ -89,6 +91,10 @@ struct Geometry {
   ViewKind view = ViewKind::plain;
   Data data = Data::exact;
   bool smoke = false;                // its f32 (exact) or f16 (accuracy) cases run at tier smoke
+  // Tier ci runs f32 on every geometry and the other dtypes (which differ in
+  // loads, stores and f64's tiles) on these and the smoke ones; tier full
+  // runs every dtype everywhere.
+  bool every_dtype_at_ci = false;
   std::vector<chorus_dtype> dtypes;  // empty: every float dtype
 
   int64_t oh() const { return (h + pt + pb - dh * (kh - 1) - 1) / sh + 1; }
@@ -286,6 +292,7 @@ std::vector<Geometry> geometries() {
   }
   {
     Geometry g = geo("nhwc-3x3-pad1-bias", "exact", 2, 4, 8, 7, 6, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.bias = true;
     g.nhwc = true;
@@ -300,6 +307,7 @@ std::vector<Geometry> geometries() {
   }
   {
     Geometry g = geo("1d-nhwc-k3-stride2-dilation2", "exact", 2, 3, 1, 17, 5, 1, 3);
+    g.every_dtype_at_ci = true;
     g.pl = 1;
     g.pr = 2;
     g.sw = 2;
@@ -338,6 +346,7 @@ std::vector<Geometry> geometries() {
   }
   {
     Geometry g = geo("groups2", "exact", 2, 8, 9, 9, 6, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.groups = 2;
     g.bias = true;
@@ -360,6 +369,7 @@ std::vector<Geometry> geometries() {
   }
   {
     Geometry g = geo("depthwise-x2-stride2-nhwc", "exact", 2, 6, 11, 11, 12, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.groups = 6;
     g.sh = g.sw = 2;
@@ -416,6 +426,7 @@ std::vector<Geometry> geometries() {
     pad_all(g, 1);
     v.push_back(g);  // the data gradient: dx = 0
     g = geo("c0-bias", "edge", 2, 0, 5, 5, 4, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.bias = true;  // y = bias
     v.push_back(g);
@@ -423,6 +434,7 @@ std::vector<Geometry> geometries() {
   // ---- views (exact data: tolerance 0 on every addressing path)
   {
     Geometry g = geo("padded-groups2-bias", "view", 2, 4, 9, 11, 6, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.groups = 2;
     g.bias = true;
@@ -471,6 +483,7 @@ std::vector<Geometry> geometries() {
   }
   {
     Geometry g = geo("5x5-stride2-groups2-nhwc-bias", "accuracy", 2, 8, 15, 15, 12, 5, 5);
+    g.every_dtype_at_ci = true;
     pad_all(g, 2);
     g.sh = g.sw = 2;
     g.groups = 2;
@@ -503,6 +516,7 @@ std::vector<Geometry> geometries() {
     // Long sums: K = 64*9 = 576 for conv2d and the data gradient, 4*16*16 =
     // 1024 pixels for the weight gradient.
     Geometry g = geo("long-k-c64-n4-16x16", "accuracy", 4, 64, 16, 16, 8, 3, 3);
+    g.every_dtype_at_ci = true;
     pad_all(g, 1);
     g.data = Data::normal;
     g.bias = true;
@@ -571,6 +585,8 @@ void add_conv_cases(std::vector<CaseEntry>& cases) {
         for (const bool dbias : {false, true}) {
           if (dbias && !(weight && g.bias)) continue;
           Tier tier = g.tier;
+          if (tier == Tier::ci && d != CHORUS_DTYPE_F32 && !g.smoke && !g.every_dtype_at_ci)
+            tier = Tier::full;
           if (g.smoke && !dbias &&
               d == (g.data == Data::exact ? CHORUS_DTYPE_F32 : CHORUS_DTYPE_F16))
             tier = Tier::smoke;
