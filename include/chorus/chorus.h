@@ -293,7 +293,8 @@ typedef enum chorus_op_kind {
 #if CHORUS_ABI_LEVEL >= 4
   CHORUS_OP_POOL2D = 21,                 /* x, y, indices? (i64)    chorus_pool2d_attrs (since 2.4) */
   CHORUS_OP_POOL2D_BACKWARD = 22,        /* dy, x?, indices?, dx    chorus_pool2d_attrs (since 2.4) */
-  CHORUS_OP_COUNT_ = 23,
+  CHORUS_OP_SOFTMAX_BACKWARD = 23,       /* y, dy, dx               chorus_softmax_attrs (since 2.4) */
+  CHORUS_OP_COUNT_ = 24,
 #elif CHORUS_ABI_LEVEL >= 3
   CHORUS_OP_COUNT_ = 21,
 #elif CHORUS_ABI_LEVEL >= 2
@@ -713,6 +714,15 @@ CHORUS_API chorus_status chorus_conv2d_backward_weight(chorus_queue queue,
                                                        const chorus_tensor* dbias);
 #endif
 #if CHORUS_ABI_LEVEL >= 4
+/* dx = the gradient of softmax (log == 0) or log-softmax (log != 0) along
+ * axis, from that op's output y and the gradient dy of its output:
+ *   softmax      dx = y * (dy - sum over the axis of dy * y)
+ *   log-softmax  dx = dy - exp(y) * sum over the axis of dy
+ * (PyTorch's _softmax_backward_data). y, dy and dx share a shape and a
+ * float dtype; dx may be dy itself (in place). Since 2.4. */
+CHORUS_API chorus_status chorus_softmax_backward(chorus_queue queue, const chorus_tensor* y,
+                                                 const chorus_tensor* dy, int32_t axis,
+                                                 int32_t log, const chorus_tensor* dx);
 /* y = pool2d(x); indices (may be NULL; max pooling only) receives each
  * window's argmax. Since 2.4. */
 CHORUS_API chorus_status chorus_pool2d(chorus_queue queue, const chorus_pool2d_attrs* attrs,

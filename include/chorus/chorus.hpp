@@ -410,6 +410,15 @@ inline void conv2d_backward_weight(const Queue& q, const Conv2dOptions& o, const
 }
 #endif
 #if CHORUS_ABI_LEVEL >= 4
+// The gradients of softmax and log_softmax from their output y and dy.
+inline void softmax_backward(const Queue& q, const Tensor& y, const Tensor& dy, const Tensor& dx,
+                             int32_t axis = -1) {
+  check(chorus_softmax_backward(q.get(), &y, &dy, axis, 0, &dx));
+}
+inline void log_softmax_backward(const Queue& q, const Tensor& y, const Tensor& dy,
+                                 const Tensor& dx, int32_t axis = -1) {
+  check(chorus_softmax_backward(q.get(), &y, &dy, axis, 1, &dx));
+}
 // Pooling (docs/ops.md): PyTorch's max_pool2d and avg_pool2d options,
 // padding per side; stride 0 means the kernel's extent (PyTorch's default).
 struct Pool2dOptions {

@@ -226,6 +226,15 @@ int bench(const Args& args) {
   if (wanted(filter, "log_softmax"))
     results.push_back(b.measure("log_softmax", shape_text({rows, row}), row_bytes,
                                 5.0 * rows * row, [&] { ops::log_softmax(queue, x, y); }));
+  // The gradients in place (dx = dy, as training uses them): y and dy read,
+  // dx written, 3 streams; 4 flops per element.
+  if (wanted(filter, "softmax_backward"))
+    results.push_back(b.measure("softmax_backward", shape_text({rows, row}), 1.5 * row_bytes,
+                                4.0 * rows * row, [&] { ops::softmax_backward(queue, x, y, y); }));
+  if (wanted(filter, "log_softmax_backward"))
+    results.push_back(b.measure("log_softmax_backward", shape_text({rows, row}),
+                                1.5 * row_bytes, 4.0 * rows * row,
+                                [&] { ops::log_softmax_backward(queue, x, y, y); }));
   if (wanted(filter, "cumsum"))
     results.push_back(b.measure("cumsum", shape_text({rows, row}), row_bytes, 1.0 * rows * row,
                                 [&] { ops::cumsum(queue, x, y); }));

@@ -1,4 +1,6 @@
-// cases.cpp — the softmax folder's conformance layer (family "softmax"): softmax and log-softmax over the float dtypes, along the
+// cases.cpp — the softmax folder's conformance layer: family "softmax"
+// (softmax and log-softmax) and family "softmax_backward" (their gradient,
+// at the end of the file), over the float dtypes, along the
 // last, first and a middle axis, at tile-edge and long row lengths, through
 // every view, and on the rows that break naive kernels: 88/89/90 and 1000
 // (exp overflows without the max subtraction), fully masked (-inf) rows, and
@@ -229,10 +231,128 @@ void add_softmax_cases(std::vector<CaseEntry>& cases) {
   }
 }
 
+// ------------------------------------------------------------- gradient
+//
+// softmax_backward: y (the forward's output, computed here from x in long
+// double and rounded to the dtype), dy, dx on the same layouts, x's views
+// serving y, y's serving dx, dy contiguous (in place: dx is dy).
+// Bounds, per element i of a row of n, u the compute type's unit roundoff:
+//  - softmax, dx_i = y_i (dy_i - s), s = sum_j dy_j y_j: the computed s is
+//    off by at most n u S, S = sum_j |dy_j y_j| (n products and n - 1
+//    additions); the subtraction and the product round once each, so
+//      |err| <= |y_i| (n u S + 2 u |dy_i - s|) <= u |y_i| ((n + 2) S + 2|dy_i|);
+//    products that underflow add up to n eta (eta the compute type's
+//    smallest subnormal) to s.
+//  - log-softmax, dx_i = dy_i - e_i s, e_i = exp(y_i), s = sum_j dy_j: s is
+//    off by (n - 1) u D, D = sum_j |dy_j|; exp by at most 3 ulp (6u e_i);
+//    the product and the subtraction round once each:
+//      |err| <= u (e_i (n + 8) D + |dy_i|).
+// Both doubled (kC), plus R for the output and the oracle's half ulp. An
+// element whose bound is not finite (a NaN or infinite row) is compared
+// exactly, as in the forward.
+BoundFn softmax_backward_bound(int32_t axis, bool log) {
+  using namespace bounds;
+  return [axis, log](const BoundInputs& in) {
+    const HostTensor& y = in.operands[0];
+    const HostTensor& dy = in.operands[1];
+    const HostTensor& dx = in.expected;
+    const chorus_dtype out = in.out_dtype;
+    const double u = accumulation_u(out);
+    const double eta = min_subnormal(compute_dtype(out));
+    const int rank = static_cast<int>(y.shape.size());
+    const size_t a = static_cast<size_t>(axis < 0 ? axis + rank : axis);
+    std::vector<double> b(static_cast<size_t>(dx.numel()), 0.0);
+    for_each_row(y.shape, a, [&](int64_t first, int64_t stride, int64_t n) {
+      long double scale = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i = first + j * stride;
+        scale += log ? std::fabs(dy.get(i)) : std::fabs(dy.get(i) * y.get(i));
+      }
+      const double dn = static_cast<double>(n);
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i = first + j * stride;
+        const long double g = std::fabs(dy.get(i));
+        double bound;
+        if (log)
+          bound = kC * u * static_cast<double>(std::exp(y.get(i)) * (dn + 8) * scale + g) +
+                  kC * eta;
+        else
+          bound = kC * u * static_cast<double>(std::fabs(y.get(i)) * ((dn + 2) * scale + 2 * g)) +
+                  kC * (dn + 2) * eta;
+        if (!(bound >= 0) || !std::isfinite(bound)) bound = 0;
+        const long double e = dx.get(i);
+        b[static_cast<size_t>(i)] = bound + final_rounding(out, static_cast<double>(e)) +
+                                    oracle_rounding(out, e);
+      }
+    });
+    return b;
+  };
+}
+
+// y = softmax(x) or log_softmax(x) along `axis`, in long double, rounded
+// into y's dtype.
+HostTensor forward_of(const HostTensor& x, int32_t axis, bool log) {
+  HostTensor y(x.dtype, x.shape);
+  const int rank = static_cast<int>(x.shape.size());
+  const size_t a = static_cast<size_t>(axis < 0 ? axis + rank : axis);
+  bounds::for_each_row(x.shape, a, [&](int64_t first, int64_t stride, int64_t n) {
+    long double m = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) m = std::max(m, x.get(first + j * stride));
+    long double sum = 0;
+    for (int64_t j = 0; j < n; ++j) sum += std::exp(x.get(first + j * stride) - m);
+    for (int64_t j = 0; j < n; ++j) {
+      const long double shifted = x.get(first + j * stride) - m;
+      y.set(first + j * stride, log ? shifted - std::log(sum) : std::exp(shifted) / sum);
+    }
+  });
+  return y;
+}
+
+CaseSpec backward_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng) {
+  // The forward's input, as the forward cases draw it.
+  CaseSpec fwd = softmax_spec(d, log, l, rng);
+  const HostTensor y = forward_of(fwd.operands[0].value, l.axis, log);
+  HostTensor dy(d, l.shape);
+  fill_normal(dy, rng, 1);
+  CaseSpec s;
+  Operand dx{"dx", HostTensor(d, l.shape), l.y_strides, l.y_offset, -1};
+  if (l.in_place) dx.alias_of = 1;
+  s.operands = {Operand{"y", y, l.x_strides, l.x_offset, -1}, Operand{"dy", dy, {}, 0, -1}, dx};
+  s.output = 2;
+  const int32_t axis = l.axis;
+  s.call = [axis, log](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+    return chorus_softmax_backward(q, t[0], t[1], axis, log ? 1 : 0, t[2]);
+  };
+  s.call_text = "axis=" + std::to_string(axis) + (log ? " log=1" : " log=0");
+  s.check = Check::bounded;
+  s.oracle = OracleKind::wide;
+  s.bound = softmax_backward_bound(axis, log);
+  return s;
+}
+
+void add_backward_cases(std::vector<CaseEntry>& cases) {
+  for (const bool log : {false, true}) {
+    const std::string op = log ? "log_softmax_backward" : "softmax_backward";
+    for (const chorus_dtype d : kFloatDtypes) {
+      const std::string dt = dtype_text(d);
+      for (SoftmaxLayout l : layouts()) {
+        // Broadcast views would make y overlap itself: fine for an input,
+        // but dx takes y's layout only through y_strides, which these
+        // leave contiguous; they stay.
+        if (l.label == "64x100" && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
+        add_case(cases, op + "/" + dt + "/" + l.kind + "/" + l.label, op,
+                 CHORUS_OP_SOFTMAX_BACKWARD, dt, shape_text(l.shape), l.kind, l.tier,
+                 [d, log, l](Rng& rng) { return backward_spec(d, log, l, rng); });
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void register_cases() {
   register_family("softmax", add_softmax_cases);
+  register_family("softmax_backward", add_backward_cases);
 }
 
 }  // namespace chorus::ops::softmax

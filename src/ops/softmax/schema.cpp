@@ -1,5 +1,7 @@
-// schema.cpp — softmax and log-softmax in libchorus. Normal form: the axis
-// moved last, the row (NormalForm::rows, one row axis); y may be x itself.
+// schema.cpp — softmax and log-softmax in libchorus, and their gradient
+// (softmax_backward: y, dy -> dx). Normal form: the axis moved last, the row
+// (NormalForm::rows, one row axis) in every tensor; y may be x itself, dx
+// may be dy itself.
 //
 // Composites, for backends without a native kernel: the max-shifted
 // formulas of docs/ops.md written with reduce, binary and unary ops, in f32
@@ -18,15 +20,21 @@ const char* label(const unsigned char* attrs) {
   return attr_i32(attrs, offsetof(chorus_softmax_attrs, log)) ? "log_softmax" : "softmax";
 }
 
+const char* backward_label(const unsigned char* attrs) {
+  return attr_i32(attrs, offsetof(chorus_softmax_attrs, log)) ? "log_softmax_backward"
+                                                               : "softmax_backward";
+}
+
+// Both ops: every slot has slot 0's shape; the axis moves last in each.
 chorus_status normalise(Call& call) {
   auto& a = call.attrs_as<chorus_softmax_attrs>();
-  if (auto s = require_same_shape(call, 1, 0)) return s;
+  for (uint32_t t = 1; t < call.slot_count; ++t)
+    if (auto s = require_same_shape(call, t, 0)) return s;
   uint32_t axis = 0;
   if (auto s = normalise_axis(call, "axis", a.axis, call.views[0].rank, &axis)) return s;
   uint32_t order[CHORUS_MAX_RANK];
   axes_last_order(call.views[0].rank, 1u << axis, order);
-  permute(call.views[0], order);
-  permute(call.views[1], order);
+  for (uint32_t t = 0; t < call.slot_count; ++t) permute(call.views[t], order);
   call.inner_rank = 1;
   return CHORUS_OK;
 }
@@ -75,7 +83,24 @@ void register_schema() {
   s.normalise = normalise;
   s.finish = finish;
   s.composites = {{"max, sub, exp, sum, then div (softmax) or log and sub (log_softmax)", compose}};
+  const std::vector<Attr> attrs = s.attrs;
   register_op(std::move(s));
+
+  OpSchema b;
+  b.kind = CHORUS_OP_SOFTMAX_BACKWARD;
+  b.name = "softmax_backward";
+  b.family = "softmax";
+  b.summary = "dx = softmax's or log_softmax's input gradient from y and dy along axis";
+  b.slots = {{"y", Role::input, false, kAnyFloat},
+             {"dy", Role::input, false, kAnyFloat, 0},
+             {"dx", Role::output, false, kAnyFloat, 0, 1u << 1}};
+  b.attrs_size = sizeof(chorus_softmax_attrs);
+  b.attrs = attrs;
+  b.label = backward_label;
+  b.form = NormalForm::rows;
+  b.normalise = normalise;
+  b.finish = finish;
+  register_op(std::move(b));
 }
 
 }  // namespace chorus::ops::softmax
@@ -85,4 +110,12 @@ extern "C" CHORUS_API chorus_status chorus_softmax(chorus_queue queue, const cho
                                                    const chorus_tensor* y) {
   const chorus_softmax_attrs attrs{sizeof attrs, axis, log ? 1 : 0};
   return chorus::core::run_op(queue, CHORUS_OP_SOFTMAX, &attrs, {x, y});
+}
+
+extern "C" CHORUS_API chorus_status chorus_softmax_backward(chorus_queue queue,
+                                                            const chorus_tensor* y,
+                                                            const chorus_tensor* dy, int32_t axis,
+                                                            int32_t log, const chorus_tensor* dx) {
+  const chorus_softmax_attrs attrs{sizeof attrs, axis, log ? 1 : 0};
+  return chorus::core::run_op(queue, CHORUS_OP_SOFTMAX_BACKWARD, &attrs, {y, dy, dx});
 }

@@ -93,3 +93,60 @@
 
 SOFTMAX_KERNEL(softmax, 0)
 SOFTMAX_KERNEL(log_softmax, 1)
+
+/* The gradients, from the forward's output y and dy (operands 0 y, 1 dy,
+ * 2 dx): pass 1 sums dy*y (softmax) or dy (log-softmax) over the row, in
+ * float (double for f64) in the fixed order of rows.h; pass 2 writes
+ *   softmax      dx = y * (dy - s)
+ *   log-softmax  dx = dy - exp(y) * s.
+ * dx may be dy's very memory: the work-item that writes dx_j read dy_j
+ * (in both passes) itself, before. */
+#define SOFTMAX_BACKWARD_KERNEL(name, LOG)                                                \
+  KERNEL void name(GLOBAL const T* y, GLOBAL const T* dy, GLOBAL T* dx, ck_rows a GRID_PARAMS) { \
+    SOFTMAX_SHARED                                                                        \
+    const I64 row = ROW_INDEX();                                                          \
+    ROW_SKIP_PAST_END(row)                                                                \
+    I64 base[3];                                                                          \
+    row_bases(&a, row, 3, base);                                                          \
+    const I64 n = a.n;                                                                    \
+    VCT vs = VSPLAT(K(0.0));                                                              \
+    FOR_ROW_VECTORS(j, 0, n) {                                                            \
+      const VCT g = row_loadv(dy, &a, 1, base[1], j);                                     \
+      if (LOG)                                                                            \
+        vs += g;                                                                          \
+      else                                                                                \
+        vs += g * row_loadv(y, &a, 0, base[0], j);                                        \
+    }                                                                                     \
+    ACC s;                                                                                \
+    LANES_COMBINE(ACC, vs, s, S_SUM);                                                     \
+    {                                                                                     \
+      FOR_ROW_TAIL(j, 0, n) {                                                             \
+        const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                            \
+        if (LOG)                                                                          \
+          s += g;                                                                         \
+        else                                                                              \
+          s += g * LOAD(DT, y, row_at(&a, 0, base[0], j));                                \
+      }                                                                                   \
+    }                                                                                     \
+    ROW_COMBINE(ACC, shared, s, S_SUM);                                                   \
+    FOR_ROW_VECTORS(j, 0, n) {                                                            \
+      const VCT g = row_loadv(dy, &a, 1, base[1], j);                                     \
+      const VCT v = row_loadv(y, &a, 0, base[0], j);                                      \
+      VCT out;                                                                            \
+      if (LOG)                                                                            \
+        out = g - exp(v) * s;                                                             \
+      else                                                                                \
+        out = v * (g - s);                                                                \
+      row_storev(dx, &a, 2, base[2], j, out);                                             \
+    }                                                                                     \
+    {                                                                                     \
+      FOR_ROW_TAIL(j, 0, n) {                                                             \
+        const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                            \
+        const ACC v = LOAD(DT, y, row_at(&a, 0, base[0], j));                             \
+        STORE(DT, dx, row_at(&a, 2, base[2], j), LOG ? g - exp(v) * s : v * (g - s));     \
+      }                                                                                   \
+    }                                                                                     \
+  }
+
+SOFTMAX_BACKWARD_KERNEL(softmax_backward, 0)
+SOFTMAX_BACKWARD_KERNEL(log_softmax_backward, 1)
