@@ -125,30 +125,41 @@ void backward_kernel(const Exec& exec, const Geometry& g, const unsigned char* d
         const int64_t n = rest / g.c;
         const int64_t here = h * g.w + w;
         const int64_t dy_base = g.small_off + n * g.small_st[0] + c * g.small_st[1];
+        // What window (i, j) routes here.
+        const auto routed = [&](int64_t i, int64_t j) {
+          const T d = S::load(dy, dy_base + i * g.small_st[2] + j * g.small_st[3]);
+          if (!g.max) return d / static_cast<T>(pool_divisor(g, i, j));
+          int64_t best;
+          if (indices) {
+            best = indices[g.idx_off + n * g.idx_st[0] + c * g.idx_st[1] + i * g.idx_st[2] +
+                           j * g.idx_st[3]];
+          } else {
+            T unused;
+            best = argmax_of<D>(g, x, g.x_off + n * g.x_st[0] + c * g.x_st[1], g.x_st, i, j,
+                                &unused);
+          }
+          return best == here ? d : T(0);
+        };
+        // The windows with (h, w) as tap (kh, kw), in (kh, kw) order: without
+        // dilation window row i has tap kh = h + pt - i*sh, so i runs down.
         T sum = T(0);
-        for (int64_t kh = 0; kh < g.kh; ++kh) {
-          const int64_t th = h + g.pt - kh * g.dh;
-          if (th < 0 || th % g.sh != 0 || th / g.sh >= g.oh) continue;
-          const int64_t i = th / g.sh;
-          for (int64_t kw = 0; kw < g.kw; ++kw) {
-            const int64_t tw = w + g.pl - kw * g.dw;
-            if (tw < 0 || tw % g.sw != 0 || tw / g.sw >= g.ow) continue;
-            const int64_t j = tw / g.sw;
-            const T d = S::load(dy, dy_base + i * g.small_st[2] + j * g.small_st[3]);
-            if (!g.max) {
-              sum += d / static_cast<T>(pool_divisor(g, i, j));
-              continue;
+        if (g.dh == 1 && g.dw == 1) {
+          const int64_t th = h + g.pt, tw = w + g.pl;
+          const int64_t i_hi = th / g.sh < g.oh - 1 ? th / g.sh : g.oh - 1;
+          const int64_t j_hi = tw / g.sw < g.ow - 1 ? tw / g.sw : g.ow - 1;
+          const int64_t i_lo = th - g.kh + 1 <= 0 ? 0 : (th - g.kh + g.sh) / g.sh;
+          const int64_t j_lo = tw - g.kw + 1 <= 0 ? 0 : (tw - g.kw + g.sw) / g.sw;
+          for (int64_t i = i_hi; i >= i_lo; --i)
+            for (int64_t j = j_hi; j >= j_lo; --j) sum += routed(i, j);
+        } else {
+          for (int64_t kh = 0; kh < g.kh; ++kh) {
+            const int64_t th = h + g.pt - kh * g.dh;
+            if (th < 0 || th % g.sh != 0 || th / g.sh >= g.oh) continue;
+            for (int64_t kw = 0; kw < g.kw; ++kw) {
+              const int64_t tw = w + g.pl - kw * g.dw;
+              if (tw < 0 || tw % g.sw != 0 || tw / g.sw >= g.ow) continue;
+              sum += routed(th / g.sh, tw / g.sw);
             }
-            int64_t best;
-            if (indices) {
-              best = indices[g.idx_off + n * g.idx_st[0] + c * g.idx_st[1] + i * g.idx_st[2] +
-                             j * g.idx_st[3]];
-            } else {
-              T unused;
-              best = argmax_of<D>(g, x, g.x_off + n * g.x_st[0] + c * g.x_st[1], g.x_st, i, j,
-                                  &unused);
-            }
-            if (best == here) sum += d;
           }
         }
         S::store(dx, g.big_off + n * g.big_st[0] + c * g.big_st[1] + h * g.big_st[2] +

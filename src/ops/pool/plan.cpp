@@ -96,9 +96,17 @@ chorus_status plan_pool(const chorus_op_record& op, const DeviceTraits& traits, 
   axis_order(out, k.order);
   k.count = out.shape[0] * out.shape[1] * out.shape[2] * out.shape[3];
 
+  // pool_position's grid: dim 0 the fastest axis, dim 1 the next, dim 2
+  // the other two.
   Launch l;
   l.program = pool_program(traits, d);
-  linear_grid(traits.tuning, static_cast<uint64_t>(k.count), &l);
+  l.dims = 3;
+  const int64_t e0 = out.shape[k.order[0]];
+  const auto group = static_cast<uint64_t>(std::min<int64_t>(traits.tuning.elementwise_local, e0));
+  l.local[0] = group;
+  l.global[0] = round_up(static_cast<uint64_t>(e0), group);
+  l.global[1] = static_cast<uint64_t>(out.shape[k.order[1]]);
+  l.global[2] = static_cast<uint64_t>(out.shape[k.order[2]] * out.shape[k.order[3]]);
   if (backward) {
     const Tensor& x = op.tensors[1];
     const bool use_x = k.is_max && !has_indices;

@@ -1,8 +1,8 @@
 /* pool.cl — 2-D max and average pooling and their input gradient on the
  * normal form of src/ops/pool/schema.cpp (rank 4, logical NCHW, any
  * strides); one program per DT. Arguments: ck_pool (args.h). One work-item
- * per element written, numbered along p.order (the written tensor's axes
- * from the smallest stride up), so both layouts store contiguously.
+ * per element written, grid dim 0 along the written tensor's axis of
+ * smallest stride (p.order), so both layouts store contiguously.
  *
  *   pool_forward   y (and indices) of window (i, j): its positions
  *                  (i*sh - pt + kh*dh, j*sw - pl + kw*dw) inside the image,
@@ -24,20 +24,31 @@
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
 
-/* The element (n, c, i, j) of work-item `id` in a tensor of extents e. */
-DEVICE_FN void pool_decode(const ck_pool* p, I64 id, const I64* e, I64* q) {
-  for (int k = 0; k < 4; ++k) {
-    const int axis = (int)p->order[k];
-    q[axis] = id % e[axis];
-    id /= e[axis];
-  }
+/* The element (n, c, i, j) of a tensor of extents e at grid position
+ * (g0, g1, g2): dim 0 walks axis order[0], dim 1 axis order[1], dim 2 the
+ * other two (order[2] the faster). 0 for a work-item past the end of dim 0.
+ * (The kernels read the ids: on CUDA/HIP global_id needs the kernel's own
+ * grid parameters.) */
+DEVICE_FN int pool_position(const ck_pool* p, const I64* e, I64 g0, I64 g1, I64 g2, I64* q) {
+  if (g0 >= e[p->order[0]]) return 0;
+  const I64 e2 = e[p->order[2]];
+  q[p->order[0]] = g0;
+  q[p->order[1]] = g1;
+  q[p->order[2]] = g2 % e2;
+  q[p->order[3]] = g2 / e2;
+  return 1;
 }
 
 /* The taps k < K whose position base + k*d lies in [0, extent): [*lo, *hi). */
 DEVICE_FN void pool_taps(I64 base, I64 d, I64 k, I64 extent, I64* lo, I64* hi) {
-  const I64 first = base < 0 ? (-base + d - 1) / d : 0;
-  I64 last = k - 1;
-  if (base + last * d > extent - 1) last = extent - 1 - base < 0 ? -1 : (extent - 1 - base) / d;
+  I64 first, last = k - 1;
+  if (d == 1) {
+    first = base < 0 ? -base : 0;
+    if (base + last > extent - 1) last = extent - 1 - base;
+  } else {
+    first = base < 0 ? (-base + d - 1) / d : 0;
+    if (base + last * d > extent - 1) last = extent - 1 - base < 0 ? -1 : (extent - 1 - base) / d;
+  }
   *lo = first;
   *hi = last + 1 > first ? last + 1 : first;
 }
@@ -81,17 +92,15 @@ DEVICE_FN I64 pool_divisor(const ck_pool* p, I64 i, I64 j) {
   return (h1 - h0) * (w1 - w0);
 }
 
-/* Grid: dim 0 the element of y (p.count of them). */
+/* Grid: y's elements (pool_position). */
 KERNEL void pool_forward(GLOBAL const T* x, GLOBAL T* y, GLOBAL I64* indices,
                          ck_pool p GRID_PARAMS) {
-  const I64 id = global_id(0);
-  if (id >= p.count) return;
   I64 e[4], q[4];
   e[0] = p.n;
   e[1] = p.c;
   e[2] = p.oh;
   e[3] = p.ow;
-  pool_decode(&p, id, e, q);
+  if (!pool_position(&p, e, global_id(0), global_id(1), global_id(2), q)) return;
   const I64 i = q[2], j = q[3];
   const I64 base = p.big_offset + q[0] * p.big_strides[0] + q[1] * p.big_strides[1];
   CT result;
@@ -116,45 +125,61 @@ KERNEL void pool_forward(GLOBAL const T* x, GLOBAL T* y, GLOBAL I64* indices,
                    i * p.small_strides[2] + j * p.small_strides[3], result);
 }
 
-/* Grid: dim 0 the element of dx (p.count of them). */
+/* What window (i, j) routes to element `here` of its plane: dy, dy/divisor
+ * (avg), or, for max, dy where the window's argmax is `here`, else 0. */
+DEVICE_FN CT pool_routed(GLOBAL const T* dy, GLOBAL const T* x, GLOBAL const I64* indices,
+                         const ck_pool* p, I64 dy_base, I64 index_base, I64 x_base, I64 i, I64 j,
+                         I64 here) {
+  const CT d = LOAD(DT, dy, dy_base + i * p->small_strides[2] + j * p->small_strides[3]);
+  if (!p->is_max) return d / (CT)pool_divisor(p, i, j);
+  I64 best_at;
+  if (p->has_indices) {
+    best_at = indices[index_base + i * p->index_strides[2] + j * p->index_strides[3]];
+  } else {
+    CT unused;
+    best_at = pool_argmax(x, p, x_base, p->x_strides, i, j, &unused);
+  }
+  return best_at == here ? d : K(0.0);
+}
+
+/* Grid: dx's elements (pool_position). The windows that have (h, w) as tap
+ * (kh, kw) are visited in (kh, kw) order: without dilation, window row i
+ * has h as tap kh = h + pt - i*sh, so i runs down from the last window
+ * starting at or before h to the first that still reaches it (no division
+ * per tap); with dilation each tap is tried. */
 KERNEL void pool_backward(GLOBAL const T* dy, GLOBAL const T* x, GLOBAL const I64* indices,
                           GLOBAL T* dx, ck_pool p GRID_PARAMS) {
-  const I64 id = global_id(0);
-  if (id >= p.count) return;
   I64 e[4], q[4];
   e[0] = p.n;
   e[1] = p.c;
   e[2] = p.h;
   e[3] = p.w;
-  pool_decode(&p, id, e, q);
+  if (!pool_position(&p, e, global_id(0), global_id(1), global_id(2), q)) return;
   const I64 h = q[2], w = q[3], here = h * p.w + w;
   const I64 dy_base = p.small_offset + q[0] * p.small_strides[0] + q[1] * p.small_strides[1];
   const I64 index_base = p.index_offset + q[0] * p.index_strides[0] + q[1] * p.index_strides[1];
   const I64 x_base = p.x_offset + q[0] * p.x_strides[0] + q[1] * p.x_strides[1];
   CT sum = K(0.0);
-  for (I64 kh = 0; kh < p.kh; ++kh) {
-    /* The window row i with i*sh - pt + kh*dh = h, if it exists. */
-    const I64 th = h + p.pt - kh * p.dh;
-    if (th < 0) break; /* th only falls as kh grows */
-    if (th % p.sh != 0 || th / p.sh >= p.oh) continue;
-    const I64 i = th / p.sh;
-    for (I64 kw = 0; kw < p.kw; ++kw) {
-      const I64 tw = w + p.pl - kw * p.dw;
-      if (tw < 0) break;
-      if (tw % p.sw != 0 || tw / p.sw >= p.ow) continue;
-      const I64 j = tw / p.sw;
-      const CT d = LOAD(DT, dy, dy_base + i * p.small_strides[2] + j * p.small_strides[3]);
-      if (!p.is_max) {
-        sum += d / (CT)pool_divisor(&p, i, j);
-      } else {
-        I64 best_at;
-        if (p.has_indices) {
-          best_at = indices[index_base + i * p.index_strides[2] + j * p.index_strides[3]];
-        } else {
-          CT unused;
-          best_at = pool_argmax(x, &p, x_base, p.x_strides, i, j, &unused);
-        }
-        if (best_at == here) sum += d;
+  if (p.dh == 1 && p.dw == 1) {
+    const I64 th = h + p.pt, tw = w + p.pl; /* >= 0 */
+    const I64 i_hi = CK_MIN_I64(th / p.sh, p.oh - 1), j_hi = CK_MIN_I64(tw / p.sw, p.ow - 1);
+    const I64 i_lo = th - p.kh + 1 <= 0 ? 0 : (th - p.kh + p.sh) / p.sh;
+    const I64 j_lo = tw - p.kw + 1 <= 0 ? 0 : (tw - p.kw + p.sw) / p.sw;
+    for (I64 i = i_hi; i >= i_lo; --i)
+      for (I64 j = j_hi; j >= j_lo; --j)
+        sum += pool_routed(dy, x, indices, &p, dy_base, index_base, x_base, i, j, here);
+  } else {
+    for (I64 kh = 0; kh < p.kh; ++kh) {
+      /* The window row i with i*sh - pt + kh*dh = h, if it exists. */
+      const I64 th = h + p.pt - kh * p.dh;
+      if (th < 0) break; /* th only falls as kh grows */
+      if (th % p.sh != 0 || th / p.sh >= p.oh) continue;
+      const I64 i = th / p.sh;
+      for (I64 kw = 0; kw < p.kw; ++kw) {
+        const I64 tw = w + p.pl - kw * p.dw;
+        if (tw < 0) break;
+        if (tw % p.sw != 0 || tw / p.sw >= p.ow) continue;
+        sum += pool_routed(dy, x, indices, &p, dy_base, index_base, x_base, i, tw / p.sw, here);
       }
     }
   }
