@@ -129,6 +129,19 @@ int bench(const Args& args) {
     std::fprintf(stderr, "chorus bench: --mb, --gemm and --conv-batch must be positive\n");
     return 2;
   }
+  // --conv-layout: the image layouts of the conv2d and pool2d rows, each
+  // as "is it NHWC".
+  std::vector<bool> image_layouts;
+  {
+    std::stringstream list(args.get("conv-layout", "nchw"));
+    for (std::string layout; std::getline(list, layout, ',');) {
+      if (layout != "nchw" && layout != "nhwc") {
+        std::fprintf(stderr, "chorus bench: --conv-layout takes nchw, nhwc or both\n");
+        return 2;
+      }
+      image_layouts.push_back(layout == "nhwc");
+    }
+  }
   Context ctx;
   Device device = ctx.open(args.get("device", ""));
   Queue queue = device.queue();
@@ -275,14 +288,7 @@ int bench(const Args& args) {
     const ConvLayer layers[] = {
         {"3x3", 64, 64, 3, 1, 1}, {"1x1", 256, 64, 1, 0, 1}, {"dw3x3", 64, 64, 3, 1, 64}};
     const int64_t nb = conv_batch, hw = 56;
-    std::stringstream layouts(args.get("conv-layout", "nchw"));
-    std::string layout;
-    while (std::getline(layouts, layout, ',')) {
-      if (layout != "nchw" && layout != "nhwc") {
-        std::fprintf(stderr, "chorus bench: --conv-layout takes nchw, nhwc or both\n");
-        return 2;
-      }
-      const bool nhwc = layout == "nhwc";
+    for (const bool nhwc : image_layouts) {
       for (const ConvLayer& l : layers) {
         const int64_t cg = l.c / l.groups, oh = hw + 2 * l.pad - l.k + 1, ow = oh;
         const int64_t x_n = nb * l.c * hw * hw, w_n = l.c_out * cg * l.k * l.k,
@@ -347,14 +353,7 @@ int bench(const Args& args) {
     const PoolLayer layers[] = {{"max3x3s2", true, 64, 112, 3, 2, 1},
                                 {"avg2x2s2", false, 128, 56, 2, 2, 0}};
     const int64_t nb = conv_batch;
-    std::stringstream layouts(args.get("conv-layout", "nchw"));
-    std::string layout;
-    while (std::getline(layouts, layout, ',')) {
-      if (layout != "nchw" && layout != "nhwc") {
-        std::fprintf(stderr, "chorus bench: --conv-layout takes nchw, nhwc or both\n");
-        return 2;
-      }
-      const bool nhwc = layout == "nhwc";
+    for (const bool nhwc : image_layouts) {
       for (const PoolLayer& l : layers) {
         const int64_t o_hw = (l.hw + 2 * l.pad - l.k) / l.stride + 1;
         const int64_t x_n = nb * l.c * l.hw * l.hw, y_n = nb * l.c * o_hw * o_hw;

@@ -172,6 +172,11 @@ chorus_status normalise_axis(Call& call, const char* what, int32_t axis, uint32_
                              uint32_t* out);
 // Reorders the axes of `view`: new axis i is old axis order[i].
 void permute(View& view, const uint32_t* order);
+// The image layouts of conv2d and pool2d: a rank-4 view in NCHW or NHWC
+// order ([N, H, W, C]; a weight [C_out, KH, KW, C/g] likewise), or rank 3
+// for 1-D (no H axis), becomes logical NCHW rank 4: 1-D views get an H axis
+// of extent 1 and NHWC views their last axis moved to position 1.
+void to_logical_nchw(View& view, bool nhwc);
 // The order that moves the axes in `mask` last, both groups in order.
 void axes_last_order(uint32_t rank, uint32_t mask, uint32_t* order);
 

@@ -203,6 +203,23 @@ void permute(View& view, const uint32_t* order) {
   view = out;
 }
 
+void to_logical_nchw(View& v, bool nhwc) {
+  if (v.rank == 3) {  // 1-D: the H axis, extent 1, before the length axis
+    const uint32_t at = nhwc ? 1 : 2;
+    for (uint32_t i = v.rank; i > at; --i) {
+      v.shape[i] = v.shape[i - 1];
+      v.strides[i] = v.strides[i - 1];
+    }
+    v.shape[at] = 1;
+    v.strides[at] = 0;
+    ++v.rank;
+  }
+  if (nhwc) {
+    const uint32_t order[4] = {0, 3, 1, 2};
+    permute(v, order);
+  }
+}
+
 void axes_last_order(uint32_t rank, uint32_t mask, uint32_t* order) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < rank; ++i)

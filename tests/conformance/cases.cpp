@@ -173,6 +173,40 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape, size_t
   return strides;
 }
 
+HostTensor image_to_caller(const HostTensor& t, bool nhwc, bool one_d) {
+  if (t.shape.size() != 4) return t;
+  HostTensor out = t;
+  if (nhwc) {
+    const int64_t s0 = t.shape[0], s1 = t.shape[1], s2 = t.shape[2], s3 = t.shape[3];
+    out = HostTensor(t.dtype, {s0, s2, s3, s1});
+    for (int64_t a = 0; a < s0; ++a)
+      for (int64_t b = 0; b < s1; ++b)
+        for (int64_t c = 0; c < s2; ++c)
+          for (int64_t d = 0; d < s3; ++d)
+            out.set_bits(((a * s2 + c) * s3 + d) * s1 + b,
+                         t.bits(((a * s1 + b) * s2 + c) * s3 + d));
+  }
+  if (one_d) out.shape.erase(out.shape.begin() + (nhwc ? 1 : 2));
+  return out;
+}
+
+std::vector<int64_t> image_view_strides(const HostTensor& t, ImageView view, bool nhwc,
+                                        int64_t pad) {
+  if (!t.present) return {};
+  switch (view) {
+    case ImageView::padded:
+      return padded_strides(t.shape, pad);
+    case ImageView::permuted:
+      if (t.shape.size() == 4)
+        return permuted_strides(
+            t.shape, nhwc ? std::vector<size_t>{0, 3, 1, 2} : std::vector<size_t>{0, 2, 3, 1});
+      if (t.shape.size() == 3) return permuted_strides(t.shape, {0, 2, 1});
+      return {};
+    default:
+      return {};
+  }
+}
+
 // --------------------------------------------------------- elementwise
 
 namespace {

@@ -55,6 +55,19 @@ std::vector<int64_t> permuted_strides(const std::vector<int64_t>& shape,
 // Contiguous except stride 0 on `axis` (a broadcast view).
 std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape, size_t axis);
 
+// ---- image layouts (conv2d, pool2d): cases build logical NCHW tensors
+// The caller's tensor for a logical NCHW one of rank 4: NHWC moves the
+// channel axis last ([N, H, W, C]; a weight [C_out, KH, KW, C/g]), a 1-D
+// op drops the H axis (extent 1). Other ranks pass as they are.
+HostTensor image_to_caller(const HostTensor& t, bool nhwc, bool one_d);
+// How the device sees an image operand (already in the caller's layout):
+// contiguous, every row padded by `pad`, at an offset (the strides are
+// contiguous; the caller adds the offset), or stored in the other layout's
+// order (NCHW tensors channels-last, NHWC ones channels-first).
+enum class ImageView { plain, padded, offset, permuted };
+std::vector<int64_t> image_view_strides(const HostTensor& t, ImageView view, bool nhwc,
+                                        int64_t pad);
+
 // ---- the elementwise sweep
 struct ElementwiseOp {
   std::string op, dtype_label;

@@ -104,25 +104,15 @@ class Runner {
   }
 
  private:
-  static chorus_dtype dtype() {
-    return sizeof(T) == sizeof(double) ? CHORUS_DTYPE_F64 : CHORUS_DTYPE_F32;
-  }
-  chorus::Buffer upload(const std::vector<double>& v) const {
-    chorus::Buffer b = device_.buffer(std::max<uint64_t>(v.size() * sizeof(T), 8));
-    if (!v.empty()) {
-      const std::vector<T> t(v.begin(), v.end());
-      queue_.write<T>(b, t);
-    }
-    return b;
-  }
+  static chorus_dtype dtype() { return chorus_test::TypedIo<T>::dtype(); }
+  chorus::Buffer upload(const std::vector<double>& v) const { return io_.upload(v); }
   std::vector<double> download(const chorus::Buffer& b, size_t n) const {
-    std::vector<T> t(n);
-    if (n) queue_.read<T>(b, t);
-    return std::vector<double>(t.begin(), t.end());
+    return io_.download(b, n);
   }
 
   const chorus::Device& device_;
   const chorus::Queue& queue_;
+  const chorus_test::TypedIo<T> io_{device_, queue_};
 };
 
 std::vector<double> known_values(int tag, size_t n, bool specials) {

@@ -45,4 +45,29 @@ inline chorus_tensor raw_view(chorus_buffer buffer, chorus_dtype dtype, std::vec
   return t;
 }
 
+// Host vectors of doubles to and from device buffers holding T (float or
+// double): what the op tests' runners upload and read back.
+template <typename T>
+struct TypedIo {
+  const chorus::Device& device;
+  const chorus::Queue& queue;
+
+  static chorus_dtype dtype() {
+    return sizeof(T) == sizeof(double) ? CHORUS_DTYPE_F64 : CHORUS_DTYPE_F32;
+  }
+  chorus::Buffer upload(const std::vector<double>& v) const {
+    chorus::Buffer b = device.buffer(v.size() * sizeof(T) > 8 ? v.size() * sizeof(T) : 8);
+    if (!v.empty()) {
+      const std::vector<T> t(v.begin(), v.end());
+      queue.write<T>(b, t);
+    }
+    return b;
+  }
+  std::vector<double> download(const chorus::Buffer& b, size_t n) const {
+    std::vector<T> t(n);
+    if (n) queue.read<T>(b, t);
+    return std::vector<double>(t.begin(), t.end());
+  }
+};
+
 }  // namespace chorus_test

@@ -80,7 +80,7 @@ enum class Data { exact, normal };
 // every row padded, every tensor at an offset, or stored in the other
 // layout's order (NCHW tensors stored channels-last, NHWC ones channels-
 // first: the strides are then a permutation).
-enum class ViewKind { plain, padded, offset, permuted };
+using ViewKind = ImageView;
 
 struct Geometry {
   std::string label, kind;
@@ -103,40 +103,12 @@ struct Geometry {
   int64_t cog() const { return c_out / groups; }
 };
 
-// The caller's tensor for a logical NCHW one (rank 4): NHWC moves the
-// channel axis last ([N, H, W, C]; w [C_out, KH, KW, C/g]); a 1-D
-// convolution drops the H axis (extent 1). Rank-1 tensors pass as they are.
 HostTensor to_caller(const HostTensor& t, const Geometry& g) {
-  if (t.shape.size() != 4) return t;
-  HostTensor out = t;
-  if (g.nhwc) {
-    const int64_t s0 = t.shape[0], s1 = t.shape[1], s2 = t.shape[2], s3 = t.shape[3];
-    out = HostTensor(t.dtype, {s0, s2, s3, s1});
-    for (int64_t a = 0; a < s0; ++a)
-      for (int64_t b = 0; b < s1; ++b)
-        for (int64_t c = 0; c < s2; ++c)
-          for (int64_t d = 0; d < s3; ++d)
-            out.set_bits(((a * s2 + c) * s3 + d) * s1 + b,
-                         t.bits(((a * s1 + b) * s2 + c) * s3 + d));
-  }
-  if (g.one_d) out.shape.erase(out.shape.begin() + (g.nhwc ? 1 : 2));
-  return out;
+  return image_to_caller(t, g.nhwc, g.one_d);
 }
 
 std::vector<int64_t> view_strides(const HostTensor& t, const Geometry& g, int64_t pad) {
-  if (!t.present) return {};
-  switch (g.view) {
-    case ViewKind::padded:
-      return padded_strides(t.shape, pad);
-    case ViewKind::permuted:
-      if (t.shape.size() == 4)
-        return permuted_strides(
-            t.shape, g.nhwc ? std::vector<size_t>{0, 3, 1, 2} : std::vector<size_t>{0, 2, 3, 1});
-      if (t.shape.size() == 3) return permuted_strides(t.shape, {0, 2, 1});
-      return {};
-    default:
-      return {};
-  }
+  return image_view_strides(t, g.view, g.nhwc, pad);
 }
 
 // Small integers with at most `cap` non-zeros in each sum: sum_of(i) names

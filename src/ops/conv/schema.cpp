@@ -48,17 +48,6 @@ Roles roles_of(chorus_op_kind kind) {
   }
 }
 
-// Inserts an axis of extent 1 before axis `at`.
-void insert_unit_axis(View& v, uint32_t at) {
-  for (uint32_t i = v.rank; i > at; --i) {
-    v.shape[i] = v.shape[i - 1];
-    v.strides[i] = v.strides[i - 1];
-  }
-  v.shape[at] = 1;
-  v.strides[at] = 0;
-  ++v.rank;
-}
-
 int32_t or_one(int32_t v) { return v == 0 ? 1 : v; }
 
 long long ll(int64_t v) { return static_cast<long long>(v); }
@@ -116,20 +105,10 @@ chorus_status normalise(Call& call) {
                        "a 1-D convolution (rank 3) takes stride_w, dilation_w, pad_left and "
                        "pad_right; stride_h, dilation_h, pad_top and pad_bottom must be left at "
                        "1, 1, 0, 0");
-    // The H axis, extent 1, before the length axis.
-    const uint32_t at = nhwc ? 1 : 2;
-    insert_unit_axis(x, at);
-    insert_unit_axis(y, at);
-    insert_unit_axis(w, at);
   }
-  if (nhwc) {
-    // [N, H, W, C] -> [N, C, H, W]; [C_out, KH, KW, C/g] -> [C_out, C/g, KH, KW].
-    const uint32_t order[4] = {0, 3, 1, 2};
-    permute(x, order);
-    permute(y, order);
-    permute(w, order);
-    a.layout = CHORUS_CONV_NCHW;
-  }
+  // [N, H, W, C] -> [N, C, H, W]; [C_out, KH, KW, C/g] -> [C_out, C/g, KH, KW].
+  for (View* v : {&x, &y, &w}) to_logical_nchw(*v, nhwc);
+  a.layout = CHORUS_CONV_NCHW;
 
   const int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
   const int64_t c_out = w.shape[0], cg = w.shape[1], kh = w.shape[2], kw = w.shape[3];

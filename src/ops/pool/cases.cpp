@@ -49,7 +49,7 @@ using namespace chorus::conformance::detail;
 namespace {
 
 enum class Data { exact, normal, special };
-enum class ViewKind { plain, padded, offset, permuted };
+using ViewKind = ImageView;
 
 struct Geometry {
   std::string label, kind;
@@ -83,37 +83,12 @@ struct Geometry {
   }
 };
 
-// The caller's tensor for a logical NCHW one: NHWC moves the channels last,
-// 1-D drops the H axis.
 HostTensor to_caller(const HostTensor& t, const Geometry& g) {
-  HostTensor out = t;
-  if (g.nhwc) {
-    const int64_t s0 = t.shape[0], s1 = t.shape[1], s2 = t.shape[2], s3 = t.shape[3];
-    out = HostTensor(t.dtype, {s0, s2, s3, s1});
-    for (int64_t a = 0; a < s0; ++a)
-      for (int64_t b = 0; b < s1; ++b)
-        for (int64_t c = 0; c < s2; ++c)
-          for (int64_t d = 0; d < s3; ++d)
-            out.set_bits(((a * s2 + c) * s3 + d) * s1 + b,
-                         t.bits(((a * s1 + b) * s2 + c) * s3 + d));
-  }
-  if (g.one_d) out.shape.erase(out.shape.begin() + (g.nhwc ? 1 : 2));
-  return out;
+  return image_to_caller(t, g.nhwc, g.one_d);
 }
 
 std::vector<int64_t> view_strides(const HostTensor& t, const Geometry& g, int64_t pad) {
-  if (!t.present) return {};
-  switch (g.view) {
-    case ViewKind::padded:
-      return padded_strides(t.shape, pad);
-    case ViewKind::permuted:
-      if (t.shape.size() == 4)
-        return permuted_strides(
-            t.shape, g.nhwc ? std::vector<size_t>{0, 3, 1, 2} : std::vector<size_t>{0, 2, 3, 1});
-      return permuted_strides(t.shape, {0, 2, 1});
-    default:
-      return {};
-  }
+  return image_view_strides(t, g.view, g.nhwc, pad);
 }
 
 chorus_pool2d_attrs attrs_of(const Geometry& g, bool max) {

@@ -44,16 +44,6 @@ Roles roles_of(chorus_op_kind kind) {
   return {0, 1, 2, -1, "x", "y"};
 }
 
-void insert_unit_axis(View& v, uint32_t at) {
-  for (uint32_t i = v.rank; i > at; --i) {
-    v.shape[i] = v.shape[i - 1];
-    v.strides[i] = v.strides[i - 1];
-  }
-  v.shape[at] = 1;
-  v.strides[at] = 0;
-  ++v.rank;
-}
-
 long long ll(int64_t v) { return static_cast<long long>(v); }
 
 chorus_status normalise(Call& call) {
@@ -144,18 +134,11 @@ chorus_status normalise(Call& call) {
                        "a 1-D pooling (rank 3) takes kernel_w, stride_w, dilation_w, pad_left "
                        "and pad_right; kernel_h, stride_h and dilation_h must be 1 (or 0 for "
                        "the stride and dilation), pad_top and pad_bottom 0");
-    const uint32_t at = nhwc ? 1 : 2;
-    insert_unit_axis(big, at);
-    for (View* v : others)
-      if (v) insert_unit_axis(*v, at);
   }
-  if (nhwc) {
-    const uint32_t order[4] = {0, 3, 1, 2};
-    permute(big, order);
-    for (View* v : others)
-      if (v) permute(*v, order);
-    a.layout = CHORUS_CONV_NCHW;
-  }
+  to_logical_nchw(big, nhwc);
+  for (View* v : others)
+    if (v) to_logical_nchw(*v, nhwc);
+  a.layout = CHORUS_CONV_NCHW;
 
   const int64_t h = big.shape[2], w = big.shape[3];
   const int64_t oh = pool_extent(h, a.pad_top, a.pad_bottom, a.kernel_h, a.dilation_h,

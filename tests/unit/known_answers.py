@@ -1,0 +1,58 @@
+"""Helpers shared by the scripts that write the unit tests' known-answer
+headers from PyTorch (conv_known_answers.py, pool_known_answers.py,
+softmax_backward_known_answers.py): the caller's layouts of a logical NCHW
+tensor (NCHW or NHWC, the H axis dropped for 1-D) and C++ number lists.
+"""
+import math
+
+
+def caller_shape(shape, layout, one_d):
+    """The caller's shape of a logical NCHW shape."""
+    n, c, h, w = shape
+    s = [n, h, w, c] if layout == "nhwc" else [n, c, h, w]
+    if one_d:
+        del s[1 if layout == "nhwc" else 2]
+    return s
+
+
+def to_logical(t, layout, one_d):
+    """A caller-layout tensor as logical NCHW (rank 4)."""
+    if one_d:
+        t = t.unsqueeze(1 if layout == "nhwc" else 2)
+    if layout == "nhwc":
+        t = t.permute(0, 3, 1, 2)
+    return t
+
+
+def to_caller(t, layout, one_d):
+    """A logical NCHW tensor in the caller's layout, contiguous."""
+    if layout == "nhwc":
+        t = t.permute(0, 2, 3, 1)
+    if one_d:
+        t = t.squeeze(1 if layout == "nhwc" else 2)
+    return t.contiguous()
+
+
+def text(v):
+    """A number as C++ source: NAN and INFINITY for the non-finite."""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NAN"
+        if math.isinf(v):
+            return "-INFINITY" if v < 0 else "INFINITY"
+    return repr(v)
+
+
+def numbers(t, indent="       "):
+    """A braced list wrapped at 100 columns ({} for None)."""
+    if t is None:
+        return indent + "{}"
+    lines, line = [], indent + "{"
+    for v in t.flatten().tolist():
+        item = text(v) + ", "
+        if len(line) + len(item) > 99:
+            lines.append(line.rstrip())
+            line = indent + " "
+        line += item
+    lines.append(line.rstrip().rstrip(",") + "}")
+    return "\n".join(lines)
