@@ -9,7 +9,7 @@
 // faults the test-double plugin plants.
 //
 // Other environment: CHORUS_CONFORMANCE_FAMILIES=a,b runs only those
-// families; CHORUS_CONFORMANCE_ISOLATE=1 forks per case;
+// families (-a,-b all but those); CHORUS_CONFORMANCE_ISOLATE=1 forks per case;
 // CHORUS_CONFORMANCE_REPORT_DIR=<dir> writes conformance.json and .md there.
 #define CATCH_CONFIG_RUNNER
 #include <chorus/chorus.h>
@@ -92,20 +92,29 @@ void run_family(const std::string& family) {
 
 // One section per family the registry knows: a new family (a new folder in
 // src/ops/) is tested with nothing to edit here.
-// CHORUS_CONFORMANCE_FAMILIES=a,b,... limits the run to those families (a
-// name the registry does not know fails the run: a typo must not pass).
+// CHORUS_CONFORMANCE_FAMILIES=a,b,... limits the run to those families;
+// =-a,-b runs every family but those (so that two tests can split the
+// suite with no family left out as families are added). A name the
+// registry does not know fails the run: a typo must not pass.
 TEST_CASE("conformance") {
-  std::set<std::string> only;
+  std::set<std::string> only, except;
   std::stringstream list(env("CHORUS_CONFORMANCE_FAMILIES", ""));
-  for (std::string name; std::getline(list, name, ',');)
-    if (!name.empty()) only.insert(name);
-  const std::vector<std::string> known = cf::family_names();
-  for (const std::string& name : only) {
-    INFO("CHORUS_CONFORMANCE_FAMILIES names " << name << ", which is not a case family");
-    REQUIRE(std::find(known.begin(), known.end(), name) != known.end());
+  for (std::string name; std::getline(list, name, ',');) {
+    if (name.empty()) continue;
+    if (name[0] == '-')
+      except.insert(name.substr(1));
+    else
+      only.insert(name);
   }
+  const std::vector<std::string> known = cf::family_names();
+  for (const std::set<std::string>* names : {&only, &except})
+    for (const std::string& name : *names) {
+      INFO("CHORUS_CONFORMANCE_FAMILIES names " << name << ", which is not a case family");
+      REQUIRE(std::find(known.begin(), known.end(), name) != known.end());
+    }
   for (const std::string& family : known) {
     if (!only.empty() && !only.count(family)) continue;
+    if (except.count(family)) continue;
     DYNAMIC_SECTION(family) {
       run_family(family);
     }
