@@ -126,7 +126,7 @@ typedef struct ck_conv_pack {
  * (the plan sorts the axes by that tensor's strides, so neighbouring
  * work-items write neighbouring memory in NCHW and NHWC alike). */
 typedef struct ck_pool {
-  CK_I64 n, c, h, w, oh, ow, count;
+  CK_I64 n, c, h, w, oh, ow;
   CK_I64 kh, kw, sh, sw, pt, pb, pl, pr, dh, dw;
   CK_I64 is_max, include_pad, divisor_override, has_indices;
   CK_I64 order[4];

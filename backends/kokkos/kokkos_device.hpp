@@ -444,6 +444,18 @@ KOKKOS_INLINE_FUNCTION T minimum(T a, T b) {
 
 // ----------------------------------------------------------- index walks
 
+// The index (i[0], i[1], i[2], i[3]) of flat `item` in a row-major grid of
+// extents [any, e1, e2, e3]: one work item's coordinates in a flat range.
+KOKKOS_INLINE_FUNCTION void unravel4(int64_t item, int64_t e1, int64_t e2, int64_t e3,
+                                     int64_t (&i)[4]) {
+  i[3] = item % e3;
+  item /= e3;
+  i[2] = item % e2;
+  item /= e2;
+  i[1] = item % e1;
+  i[0] = item / e1;
+}
+
 // N views of one shape, walked in row-major order: locate() turns a linear
 // index into each view's element number. libchorus has already collapsed the
 // axes (backend.h: extent-1 axes dropped, runs merged), once for every

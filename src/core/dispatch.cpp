@@ -743,6 +743,17 @@ void fill_info(const Plan& p, chorus_plan_info* info) {
 
 }  // namespace
 
+chorus_status run_op_with_attrs(chorus_queue queue, int32_t kind, const void* attrs,
+                                const char* attrs_type,
+                                std::initializer_list<const chorus_tensor*> tensors) {
+  if (!attrs) {
+    const OpSchema* s = schema_of(kind);
+    return failf(CHORUS_ERROR_INVALID_ARGUMENT, "%s: attrs is NULL (a %s)", s ? s->name : "op",
+                 attrs_type);
+  }
+  return run_op(queue, kind, attrs, tensors);
+}
+
 chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs, uint32_t count,
                      const chorus_tensor* const* tensors) {
   const OpSchema* s = schema_of(kind);

@@ -101,5 +101,11 @@ inline chorus_status run_op(chorus_queue queue, int32_t kind, const void* attrs,
                             std::initializer_list<const chorus_tensor*> tensors) {
   return run_op(queue, kind, attrs, static_cast<uint32_t>(tensors.size()), tensors.begin());
 }
+// The named C functions that take their attributes struct by pointer:
+// NULL is refused with a message naming the op and the struct (only
+// chorus_op_run reads NULL as "every default"), then run_op.
+chorus_status run_op_with_attrs(chorus_queue queue, int32_t kind, const void* attrs,
+                                const char* attrs_type,
+                                std::initializer_list<const chorus_tensor*> tensors);
 
 }  // namespace chorus::core

@@ -190,9 +190,9 @@ HostTensor image_to_caller(const HostTensor& t, bool nhwc, bool one_d) {
   return out;
 }
 
+namespace {
 std::vector<int64_t> image_view_strides(const HostTensor& t, ImageView view, bool nhwc,
                                         int64_t pad) {
-  if (!t.present) return {};
   switch (view) {
     case ImageView::padded:
       return padded_strides(t.shape, pad);
@@ -205,6 +205,16 @@ std::vector<int64_t> image_view_strides(const HostTensor& t, ImageView view, boo
     default:
       return {};
   }
+}
+}  // namespace
+
+Operand image_operand(const char* role, const HostTensor& logical, bool nhwc, bool one_d,
+                      ImageView view, int64_t pad, int64_t extra) {
+  if (!logical.present) return Operand{role, logical, {}, 0, -1};
+  HostTensor t = image_to_caller(logical, nhwc, one_d);
+  std::vector<int64_t> strides = image_view_strides(t, view, nhwc, pad);
+  return Operand{role, std::move(t), std::move(strides), view == ImageView::offset ? extra : 0,
+                 -1};
 }
 
 // --------------------------------------------------------- elementwise

@@ -60,13 +60,15 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape, size_t
 // channel axis last ([N, H, W, C]; a weight [C_out, KH, KW, C/g]), a 1-D
 // op drops the H axis (extent 1). Other ranks pass as they are.
 HostTensor image_to_caller(const HostTensor& t, bool nhwc, bool one_d);
-// How the device sees an image operand (already in the caller's layout):
-// contiguous, every row padded by `pad`, at an offset (the strides are
-// contiguous; the caller adds the offset), or stored in the other layout's
-// order (NCHW tensors channels-last, NHWC ones channels-first).
+// How the device sees an image operand: contiguous, every row padded, at an
+// offset, or stored in the other layout's order (NCHW tensors
+// channels-last, NHWC ones channels-first).
 enum class ImageView { plain, padded, offset, permuted };
-std::vector<int64_t> image_view_strides(const HostTensor& t, ImageView view, bool nhwc,
-                                        int64_t pad);
+// The operand `role` of a logical NCHW tensor: in the caller's layout
+// (image_to_caller), laid out by `view`: rows padded by `pad` elements, or
+// `extra` elements of offset. An absent tensor passes as it is.
+Operand image_operand(const char* role, const HostTensor& logical, bool nhwc, bool one_d,
+                      ImageView view, int64_t pad, int64_t extra);
 
 // ---- the elementwise sweep
 struct ElementwiseOp {

@@ -44,12 +44,8 @@ int64_t out_w(const Config& g) {
   return (g.w + g.pad_left + g.pad_right - g.dilation_w * (g.kw - 1) - 1) / g.stride_w + 1;
 }
 
-// The caller's shape of a logical [a, b, c, d] (NCHW order) tensor.
 std::vector<int64_t> caller(const Config& g, int64_t a, int64_t b, int64_t c, int64_t d) {
-  std::vector<int64_t> s =
-      g.nhwc ? std::vector<int64_t>{a, c, d, b} : std::vector<int64_t>{a, b, c, d};
-  if (g.one_d) s.erase(s.begin() + (g.nhwc ? 1 : 2));
-  return s;
+  return chorus_test::image_shape(g.nhwc, g.one_d, a, b, c, d);
 }
 std::vector<int64_t> x_shape(const Config& g) {
   return caller(g, g.n, g.c, g.h, g.w);
@@ -60,11 +56,7 @@ std::vector<int64_t> w_shape(const Config& g) {
 std::vector<int64_t> y_shape(const Config& g) {
   return caller(g, g.n, g.c_out, out_h(g), out_w(g));
 }
-size_t count(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (const int64_t s : shape) n *= s;
-  return static_cast<size_t>(n);
-}
+using chorus_test::count;
 
 // Runs the three ops on one device in dtype T (double or float), with host
 // vectors of doubles in the caller's layout, contiguous.

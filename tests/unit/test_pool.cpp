@@ -44,18 +44,11 @@ chorus_pool2d_attrs attrs_of(const Config& g) {
 }
 
 std::vector<int64_t> caller(const Config& g, int64_t a, int64_t b, int64_t c, int64_t d) {
-  std::vector<int64_t> s =
-      g.nhwc ? std::vector<int64_t>{a, c, d, b} : std::vector<int64_t>{a, b, c, d};
-  if (g.one_d) s.erase(s.begin() + (g.nhwc ? 1 : 2));
-  return s;
+  return chorus_test::image_shape(g.nhwc, g.one_d, a, b, c, d);
 }
 std::vector<int64_t> x_shape(const Config& g) { return caller(g, g.n, g.c, g.h, g.w); }
 std::vector<int64_t> y_shape(const Config& g) { return caller(g, g.n, g.c, g.oh, g.ow); }
-size_t count(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (const int64_t s : shape) n *= s;
-  return static_cast<size_t>(n);
-}
+using chorus_test::count;
 
 // Runs pool2d and pool2d_backward on one device in dtype T (double or
 // float), host vectors of doubles in the caller's layout, contiguous.

@@ -22,11 +22,7 @@ using Fixture = chorus_test::DeviceFixture;
 struct F64 {
   const Fixture& f;
   std::vector<int64_t> shape;
-  size_t count() const {
-    size_t n = 1;
-    for (const int64_t s : shape) n *= static_cast<size_t>(s);
-    return n;
-  }
+  size_t count() const { return chorus_test::count(shape); }
   chorus::Buffer upload(const std::vector<double>& v) const {
     chorus::Buffer b = f.device.buffer(std::max<uint64_t>(v.size() * 8, 8));
     if (!v.empty()) f.queue.write<double>(b, v);

@@ -45,6 +45,23 @@ inline chorus_tensor raw_view(chorus_buffer buffer, chorus_dtype dtype, std::vec
   return t;
 }
 
+// The caller's shape of a logical [a, b, c, d] (NCHW order) image tensor of
+// conv2d or pool2d: NHWC puts the channel axis last, 1-D drops the H axis.
+inline std::vector<int64_t> image_shape(bool nhwc, bool one_d, int64_t a, int64_t b, int64_t c,
+                                        int64_t d) {
+  std::vector<int64_t> s =
+      nhwc ? std::vector<int64_t>{a, c, d, b} : std::vector<int64_t>{a, b, c, d};
+  if (one_d) s.erase(s.begin() + (nhwc ? 1 : 2));
+  return s;
+}
+
+// Elements of a shape.
+inline size_t count(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (const int64_t s : shape) n *= s;
+  return static_cast<size_t>(n);
+}
+
 // Host vectors of doubles to and from device buffers holding T (float or
 // double): what the op tests' runners upload and read back.
 template <typename T>

@@ -107,10 +107,6 @@ HostTensor to_caller(const HostTensor& t, const Geometry& g) {
   return image_to_caller(t, g.nhwc, g.one_d);
 }
 
-std::vector<int64_t> view_strides(const HostTensor& t, const Geometry& g, int64_t pad) {
-  return image_view_strides(t, g.view, g.nhwc, pad);
-}
-
 // Small integers with at most `cap` non-zeros in each sum: sum_of(i) names
 // the sum element i feeds, terms the number of terms of each sum.
 void fill_thinned(HostTensor& t, Rng& rng, int64_t m, int64_t cap, int64_t terms,
@@ -186,12 +182,9 @@ CaseSpec conv_spec(chorus_op_kind kind, chorus_dtype d, const Geometry& g, bool 
   }
 
   const chorus_conv2d_attrs a = attrs_of(g);
-  const int64_t off = g.view == ViewKind::offset ? 1 : 0;
   const auto operand = [&](const char* role, const HostTensor& logical, int64_t pad,
                            int64_t extra) {
-    HostTensor t = to_caller(logical, g);
-    std::vector<int64_t> strides = view_strides(t, g, pad);
-    return Operand{role, std::move(t), std::move(strides), extra * off, -1};
+    return image_operand(role, logical, g.nhwc, g.one_d, g.view, pad, extra);
   };
   CaseSpec s;
   int64_t rounds = 0;

@@ -98,12 +98,9 @@ void forward_kernel(const Exec& exec, const Geometry& g, const unsigned char* x,
   const bool has_bias = bias != nullptr;
   Kokkos::parallel_for(
       "chorus::conv2d", Range(exec, 0, items), KOKKOS_LAMBDA(int64_t item) {
-        const int64_t run = item % runs;
-        int64_t rest = item / runs;
-        const int64_t i = rest % g.oh;
-        rest /= g.oh;
-        const int64_t o = rest % g.c_out;
-        const int64_t n = rest / g.c_out;
+        int64_t at[4];
+        unravel4(item, g.c_out, g.oh, runs, at);
+        const int64_t n = at[0], o = at[1], i = at[2], run = at[3];
         const int64_t j0 = run * kRun;
         const int count = g.ow - j0 < kRun ? static_cast<int>(g.ow - j0) : kRun;
         const int64_t c0 = (o / g.cog) * g.cg;  // the group's first input channel
@@ -172,12 +169,9 @@ void backward_data_kernel(const Exec& exec, const Geometry& g, const unsigned ch
   const int64_t items = g.n * g.c * g.h * runs;
   Kokkos::parallel_for(
       "chorus::conv2d_backward_data", Range(exec, 0, items), KOKKOS_LAMBDA(int64_t item) {
-        const int64_t run = item % runs;
-        int64_t rest = item / runs;
-        const int64_t row = rest % g.h;
-        rest /= g.h;
-        const int64_t c = rest % g.c;
-        const int64_t n = rest / g.c;
+        int64_t at[4];
+        unravel4(item, g.c, g.h, runs, at);
+        const int64_t n = at[0], c = at[1], row = at[2], run = at[3];
         const int64_t group = c / g.cg, cc = c - group * g.cg;
         const int64_t col0 = run * kRun;
         const int64_t col_end = g.w - col0 < kRun ? g.w : col0 + kRun;
@@ -232,12 +226,9 @@ void backward_weight_kernel(const Exec& exec, const Geometry& g, const unsigned 
   const int64_t items = g.c_out * g.cg * g.kh * g.kw;
   Kokkos::parallel_for(
       "chorus::conv2d_backward_weight", Range(exec, 0, items), KOKKOS_LAMBDA(int64_t item) {
-        const int64_t kw = item % g.kw;
-        int64_t rest = item / g.kw;
-        const int64_t kh = rest % g.kh;
-        rest /= g.kh;
-        const int64_t c = rest % g.cg;
-        const int64_t o = rest / g.cg;
+        int64_t at[4];
+        unravel4(item, g.cg, g.kh, g.kw, at);
+        const int64_t o = at[0], c = at[1], kh = at[2], kw = at[3];
         const int64_t xc = g.x_off + ((o / g.cog) * g.cg + c) * g.x_st[1];
         // The output rows and columns whose tap (kh, kw) lies inside x.
         int64_t i_lo, i_hi, j_lo, j_hi;

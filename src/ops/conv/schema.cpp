@@ -220,20 +220,13 @@ void register_schema() {
 
 }  // namespace chorus::ops::conv
 
-namespace {
-chorus_status missing_attrs(const char* op) {
-  return chorus::core::fail(CHORUS_ERROR_INVALID_ARGUMENT,
-                            std::string(op) + ": attrs is NULL (a chorus_conv2d_attrs)");
-}
-}  // namespace
-
 extern "C" CHORUS_API chorus_status chorus_conv2d(chorus_queue queue,
                                                   const chorus_conv2d_attrs* attrs,
                                                   const chorus_tensor* x, const chorus_tensor* w,
                                                   const chorus_tensor* bias,
                                                   const chorus_tensor* y) {
-  if (!attrs) return missing_attrs("conv2d");
-  return chorus::core::run_op(queue, CHORUS_OP_CONV2D, attrs, {x, w, bias, y});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_CONV2D, attrs, "chorus_conv2d_attrs",
+                                         {x, w, bias, y});
 }
 
 extern "C" CHORUS_API chorus_status chorus_conv2d_backward_data(chorus_queue queue,
@@ -241,13 +234,13 @@ extern "C" CHORUS_API chorus_status chorus_conv2d_backward_data(chorus_queue que
                                                                 const chorus_tensor* dy,
                                                                 const chorus_tensor* w,
                                                                 const chorus_tensor* dx) {
-  if (!attrs) return missing_attrs("conv2d_backward_data");
-  return chorus::core::run_op(queue, CHORUS_OP_CONV2D_BACKWARD_DATA, attrs, {dy, w, dx});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_CONV2D_BACKWARD_DATA, attrs,
+                                         "chorus_conv2d_attrs", {dy, w, dx});
 }
 
 extern "C" CHORUS_API chorus_status chorus_conv2d_backward_weight(
     chorus_queue queue, const chorus_conv2d_attrs* attrs, const chorus_tensor* x,
     const chorus_tensor* dy, const chorus_tensor* dw, const chorus_tensor* dbias) {
-  if (!attrs) return missing_attrs("conv2d_backward_weight");
-  return chorus::core::run_op(queue, CHORUS_OP_CONV2D_BACKWARD_WEIGHT, attrs, {x, dy, dw, dbias});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_CONV2D_BACKWARD_WEIGHT, attrs,
+                                         "chorus_conv2d_attrs", {x, dy, dw, dbias});
 }

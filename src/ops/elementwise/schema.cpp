@@ -243,8 +243,8 @@ CHORUS_API chorus_status chorus_unary(chorus_queue queue, chorus_unary_op op,
 
 CHORUS_API chorus_status chorus_unary_ex(chorus_queue queue, const chorus_unary_attrs* attrs,
                                          const chorus_tensor* x, const chorus_tensor* y) {
-  if (!attrs) return chorus::core::fail(CHORUS_ERROR_INVALID_ARGUMENT, "unary: attrs is NULL");
-  return run_op(queue, CHORUS_OP_UNARY, attrs, {x, y});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_UNARY, attrs, "chorus_unary_attrs",
+                                         {x, y});
 }
 
 CHORUS_API chorus_status chorus_clamp(chorus_queue queue, const chorus_tensor* x, double min,

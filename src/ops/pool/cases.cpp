@@ -87,10 +87,6 @@ HostTensor to_caller(const HostTensor& t, const Geometry& g) {
   return image_to_caller(t, g.nhwc, g.one_d);
 }
 
-std::vector<int64_t> view_strides(const HostTensor& t, const Geometry& g, int64_t pad) {
-  return image_view_strides(t, g.view, g.nhwc, pad);
-}
-
 chorus_pool2d_attrs attrs_of(const Geometry& g, bool max) {
   chorus_pool2d_attrs a{};
   a.struct_size = sizeof a;
@@ -202,13 +198,9 @@ CaseSpec pool_spec(Op op, chorus_dtype d, const Geometry& g, Rng& rng) {
   HostTensor x(d, {g.n, g.c, g.h, g.w}), y(d, {g.n, g.c, oh, ow});
   HostTensor idx(CHORUS_DTYPE_I64, {g.n, g.c, oh, ow});
   const chorus_pool2d_attrs a = attrs_of(g, max);
-  const int64_t off = g.view == ViewKind::offset ? 1 : 0;
   const auto operand = [&](const char* role, const HostTensor& logical, int64_t pad,
                            int64_t extra) {
-    if (!logical.present) return Operand{role, logical, {}, 0, -1};
-    HostTensor t = to_caller(logical, g);
-    std::vector<int64_t> strides = view_strides(t, g, pad);
-    return Operand{role, std::move(t), std::move(strides), extra * off, -1};
+    return image_operand(role, logical, g.nhwc, g.one_d, g.view, pad, extra);
   };
   const int64_t taps = int64_t{g.kh} * g.kw;
   CaseSpec s;

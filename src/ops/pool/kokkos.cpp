@@ -77,12 +77,9 @@ void forward_kernel(const Exec& exec, const Geometry& g, const unsigned char* x,
   const int64_t items = g.n * g.c * g.oh * g.ow;
   Kokkos::parallel_for(
       "chorus::pool2d", Range(exec, 0, items), KOKKOS_LAMBDA(int64_t item) {
-        const int64_t j = item % g.ow;
-        int64_t rest = item / g.ow;
-        const int64_t i = rest % g.oh;
-        rest /= g.oh;
-        const int64_t c = rest % g.c;
-        const int64_t n = rest / g.c;
+        int64_t at[4];
+        unravel4(item, g.c, g.oh, g.ow, at);
+        const int64_t n = at[0], c = at[1], i = at[2], j = at[3];
         const int64_t base = g.big_off + n * g.big_st[0] + c * g.big_st[1];
         T result;
         if (g.max) {
@@ -117,12 +114,9 @@ void backward_kernel(const Exec& exec, const Geometry& g, const unsigned char* d
   const int64_t items = g.n * g.c * g.h * g.w;
   Kokkos::parallel_for(
       "chorus::pool2d_backward", Range(exec, 0, items), KOKKOS_LAMBDA(int64_t item) {
-        const int64_t w = item % g.w;
-        int64_t rest = item / g.w;
-        const int64_t h = rest % g.h;
-        rest /= g.h;
-        const int64_t c = rest % g.c;
-        const int64_t n = rest / g.c;
+        int64_t at[4];
+        unravel4(item, g.c, g.h, g.w, at);
+        const int64_t n = at[0], c = at[1], h = at[2], w = at[3];
         const int64_t here = h * g.w + w;
         const int64_t dy_base = g.small_off + n * g.small_st[0] + c * g.small_st[1];
         // What window (i, j) routes here.

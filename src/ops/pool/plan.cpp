@@ -94,7 +94,6 @@ chorus_status plan_pool(const chorus_op_record& op, const DeviceTraits& traits, 
   copy_strides(indices, &k.index_offset, k.index_strides);
   const Tensor& out = backward ? big : small;
   axis_order(out, k.order);
-  k.count = out.shape[0] * out.shape[1] * out.shape[2] * out.shape[3];
 
   // pool_position's grid: dim 0 the fastest axis, dim 1 the next, dim 2
   // the other two.

@@ -239,19 +239,12 @@ void register_schema() {
 
 }  // namespace chorus::ops::pool
 
-namespace {
-chorus_status missing_attrs(const char* op) {
-  return chorus::core::fail(CHORUS_ERROR_INVALID_ARGUMENT,
-                            std::string(op) + ": attrs is NULL (a chorus_pool2d_attrs)");
-}
-}  // namespace
-
 extern "C" CHORUS_API chorus_status chorus_pool2d(chorus_queue queue,
                                                   const chorus_pool2d_attrs* attrs,
                                                   const chorus_tensor* x, const chorus_tensor* y,
                                                   const chorus_tensor* indices) {
-  if (!attrs) return missing_attrs("pool2d");
-  return chorus::core::run_op(queue, CHORUS_OP_POOL2D, attrs, {x, y, indices});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_POOL2D, attrs, "chorus_pool2d_attrs",
+                                         {x, y, indices});
 }
 
 extern "C" CHORUS_API chorus_status chorus_pool2d_backward(chorus_queue queue,
@@ -260,6 +253,6 @@ extern "C" CHORUS_API chorus_status chorus_pool2d_backward(chorus_queue queue,
                                                            const chorus_tensor* x,
                                                            const chorus_tensor* indices,
                                                            const chorus_tensor* dx) {
-  if (!attrs) return missing_attrs("pool2d_backward");
-  return chorus::core::run_op(queue, CHORUS_OP_POOL2D_BACKWARD, attrs, {dy, x, indices, dx});
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_POOL2D_BACKWARD, attrs,
+                                         "chorus_pool2d_attrs", {dy, x, indices, dx});
 }

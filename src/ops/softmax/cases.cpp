@@ -118,8 +118,8 @@ void fill_special_rows(HostTensor& x, Rng& rng) {
     }
 }
 
-CaseSpec softmax_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng) {
-  CaseSpec s;
+// The forward's input for a layout's data kind.
+HostTensor draw_x(chorus_dtype d, const SoftmaxLayout& l, Rng& rng) {
   HostTensor x(d, l.shape);
   switch (l.data) {
     case Data::normal:
@@ -133,6 +133,12 @@ CaseSpec softmax_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng
       fill_uniform(x, rng, d == CHORUS_DTYPE_F16 ? -20 : -120, 0);
       break;
   }
+  return x;
+}
+
+CaseSpec softmax_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng) {
+  CaseSpec s;
+  const HostTensor x = draw_x(d, l, rng);
   Operand y{"y", HostTensor(d, l.shape), l.y_strides, l.y_offset, -1};
   if (l.in_place) y.alias_of = 0;
   s.operands = {Operand{"x", x, l.x_strides, l.x_offset, -1}, y};
@@ -310,8 +316,7 @@ HostTensor forward_of(const HostTensor& x, int32_t axis, bool log) {
 
 CaseSpec backward_spec(chorus_dtype d, bool log, const SoftmaxLayout& l, Rng& rng) {
   // The forward's input, as the forward cases draw it.
-  CaseSpec fwd = softmax_spec(d, log, l, rng);
-  const HostTensor y = forward_of(fwd.operands[0].value, l.axis, log);
+  const HostTensor y = forward_of(draw_x(d, l, rng), l.axis, log);
   HostTensor dy(d, l.shape);
   fill_normal(dy, rng, 1);
   CaseSpec s;
