@@ -81,6 +81,38 @@ struct UnaryInteger;  // defined for the FLOATS_INTS rows
 #undef UNARY_OP
 #undef CHORUS_KOKKOS_UNARY_INT_FLOATS
 #undef CHORUS_KOKKOS_UNARY_INT_FLOATS_INTS
+
+// The activation gradients of unary_grad_table.h: UnaryGrad<op,
+// from_y>::apply(v, g, p0, p1) is dx from x (KERNEL_X) or y (KERNEL_Y) and
+// dy = g, defined for the forms the row has.
+template <int Op, bool FromY>
+struct UnaryGrad;
+#define CHORUS_KOKKOS_UNARY_GRAD_FORM(NAME, FROM_Y_BOOL, V, EXPR)                           \
+  template <>                                                                              \
+  struct UnaryGrad<CHORUS_UNARY_##NAME, FROM_Y_BOOL> {                                     \
+    template <typename T>                                                                  \
+    KOKKOS_INLINE_FUNCTION static T apply(T V, T g, [[maybe_unused]] T P0,                 \
+                                          [[maybe_unused]] T P1) {                         \
+      CHORUS_KOKKOS_UNARY_MATH_NAMES                                                       \
+      return EXPR;                                                                         \
+    }                                                                                      \
+  };
+#define CHORUS_KOKKOS_GRAD_Y_Y_NONE(NAME, EXPR)
+#define CHORUS_KOKKOS_GRAD_Y_Y_ANY(NAME, EXPR) CHORUS_KOKKOS_UNARY_GRAD_FORM(NAME, true, y, EXPR)
+#define CHORUS_KOKKOS_GRAD_Y_Y_ALPHA_POSITIVE(NAME, EXPR) \
+  CHORUS_KOKKOS_UNARY_GRAD_FORM(NAME, true, y, EXPR)
+#define CHORUS_KOKKOS_GRAD_Y_Y_ALPHA_NONNEGATIVE(NAME, EXPR) \
+  CHORUS_KOKKOS_UNARY_GRAD_FORM(NAME, true, y, EXPR)
+#define UNARY_GRAD(NAME, name, FROM_Y, KERNEL_X, KERNEL_Y, ...)   \
+  CHORUS_KOKKOS_UNARY_GRAD_FORM(NAME, false, x, KERNEL_X)          \
+  CHORUS_KOKKOS_GRAD_Y_##FROM_Y(NAME, KERNEL_Y)
+#include "elementwise/unary_grad_table.h"
+#undef UNARY_GRAD
+#undef CHORUS_KOKKOS_GRAD_Y_Y_NONE
+#undef CHORUS_KOKKOS_GRAD_Y_Y_ANY
+#undef CHORUS_KOKKOS_GRAD_Y_Y_ALPHA_POSITIVE
+#undef CHORUS_KOKKOS_GRAD_Y_Y_ALPHA_NONNEGATIVE
+#undef CHORUS_KOKKOS_UNARY_GRAD_FORM
 #undef CHORUS_KOKKOS_UNARY_MATH_NAMES
 #undef CK_MINIMUM
 #undef CK_MAXIMUM
@@ -104,6 +136,36 @@ bool with_unary_op(int32_t op, Body&& body) {
   }
   return false;
 }
+
+// Calls body.template operator()<Op, FromY>() for a gradient the table has
+// (op, and from_y where the row has a y form); false, calling nothing, else.
+#define CHORUS_KOKKOS_HAS_Y_Y_NONE false
+#define CHORUS_KOKKOS_HAS_Y_Y_ANY true
+#define CHORUS_KOKKOS_HAS_Y_Y_ALPHA_POSITIVE true
+#define CHORUS_KOKKOS_HAS_Y_Y_ALPHA_NONNEGATIVE true
+template <typename Body>
+bool with_unary_grad_op(int32_t op, bool from_y, Body&& body) {
+  switch (op) {
+#define UNARY_GRAD(NAME, name, FROM_Y, ...)                                 \
+  case CHORUS_UNARY_##NAME:                                                 \
+    if (!from_y) {                                                          \
+      body.template operator()<CHORUS_UNARY_##NAME, false>();               \
+      return true;                                                          \
+    }                                                                       \
+    if constexpr (CHORUS_KOKKOS_HAS_Y_##FROM_Y) {                           \
+      body.template operator()<CHORUS_UNARY_##NAME, CHORUS_KOKKOS_HAS_Y_##FROM_Y>(); \
+      return true;                                                          \
+    }                                                                       \
+    return false;
+#include "elementwise/unary_grad_table.h"
+#undef UNARY_GRAD
+  }
+  return false;
+}
+#undef CHORUS_KOKKOS_HAS_Y_Y_NONE
+#undef CHORUS_KOKKOS_HAS_Y_Y_ANY
+#undef CHORUS_KOKKOS_HAS_Y_Y_ALPHA_POSITIVE
+#undef CHORUS_KOKKOS_HAS_Y_Y_ALPHA_NONNEGATIVE
 
 // The op's name in the table ("exp"), for messages; NULL for a code it lacks.
 inline const char* unary_op_name(int32_t op) {

@@ -33,7 +33,7 @@ extern "C" {
  * built exactly as against that older header: items marked "since 2.N"
  * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
 #ifndef CHORUS_ABI_LEVEL
-#define CHORUS_ABI_LEVEL 4
+#define CHORUS_ABI_LEVEL 5
 #endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
@@ -294,6 +294,11 @@ typedef enum chorus_op_kind {
   CHORUS_OP_POOL2D = 21,                 /* x, y, indices? (i64)    chorus_pool2d_attrs (since 2.4) */
   CHORUS_OP_POOL2D_BACKWARD = 22,        /* dy, x?, indices?, dx    chorus_pool2d_attrs (since 2.4) */
   CHORUS_OP_SOFTMAX_BACKWARD = 23,       /* y, dy, dx               chorus_softmax_attrs (since 2.4) */
+#endif
+#if CHORUS_ABI_LEVEL >= 5
+  CHORUS_OP_UNARY_BACKWARD = 24,         /* x or y, dy, dx          chorus_unary_backward_attrs (since 2.5) */
+  CHORUS_OP_COUNT_ = 25,
+#elif CHORUS_ABI_LEVEL >= 4
   CHORUS_OP_COUNT_ = 24,
 #elif CHORUS_ABI_LEVEL >= 3
   CHORUS_OP_COUNT_ = 21,
@@ -593,6 +598,23 @@ typedef struct chorus_pool2d_attrs { /* since 2.4 */
 } chorus_pool2d_attrs;
 #endif
 
+#if CHORUS_ABI_LEVEL >= 5
+/* The gradient of an activation (chorus_unary_backward). op is the forward
+ * op: relu, leaky_relu, elu, sigmoid, tanh, gelu_erf, gelu_tanh, silu,
+ * softplus, hardsigmoid, hardswish, clamp or softsign; alpha and beta are its
+ * forward attributes (chorus_unary_attrs). from_output 0: the first tensor is
+ * the forward's input x; 1: it is the forward's output y, for relu, sigmoid,
+ * tanh, leaky_relu (alpha > 0) and elu (alpha >= 0). Since 2.5. */
+typedef struct chorus_unary_backward_attrs {
+  uint32_t struct_size;
+  chorus_unary_op op;
+  int32_t from_output; /* 0 or 1 */
+  int32_t reserved;    /* 0 */
+  double alpha;
+  double beta;
+} chorus_unary_backward_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
@@ -740,6 +762,18 @@ CHORUS_API chorus_status chorus_pool2d_backward(chorus_queue queue,
                                                 const chorus_tensor* dy, const chorus_tensor* x,
                                                 const chorus_tensor* indices,
                                                 const chorus_tensor* dx);
+#endif
+#if CHORUS_ABI_LEVEL >= 5
+/* dx = dy * f'(x) for the activation f = attrs->op, from x (from_output 0)
+ * or from f's output y (from_output 1, where the formula allows it): the
+ * input gradient of chorus_unary_ex with the same op and attributes
+ * (PyTorch's backward formulas; docs/ops.md "Activation gradients"). input,
+ * dy and dx share a float dtype; input and dy broadcast to dx's shape; dx
+ * may be dy itself (in place). Since 2.5. */
+CHORUS_API chorus_status chorus_unary_backward(chorus_queue queue,
+                                               const chorus_unary_backward_attrs* attrs,
+                                               const chorus_tensor* input,
+                                               const chorus_tensor* dy, const chorus_tensor* dx);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

@@ -474,6 +474,25 @@ inline void pool2d_backward(const Queue& q, const Pool2dOptions& o, const Tensor
   check(chorus_pool2d_backward(q.get(), &a, &dy, x, indices, &dx));
 }
 #endif
+#if CHORUS_ABI_LEVEL >= 5
+// The activation gradients: dx = dy * f'(v) for the unary op f, from the
+// forward's input x, or from its output y (from_output: relu, sigmoid, tanh,
+// leaky_relu with alpha > 0, elu with alpha >= 0). alpha and beta are the
+// forward's: leaky_relu's and elu's alpha, clamp's min and max.
+inline void unary_backward(const Queue& q, chorus_unary_op op, double alpha, double beta,
+                           const Tensor& v, const Tensor& dy, const Tensor& dx,
+                           bool from_output = false) {
+  const chorus_unary_backward_attrs a{sizeof a, op, from_output ? 1 : 0, 0, alpha, beta};
+  check(chorus_unary_backward(q.get(), &a, &v, &dy, &dx));
+}
+// The same with the forward's defaults (chorus_unary's: leaky_relu 0.01, elu
+// 1; clamp has no defaults and takes the overload above).
+inline void unary_backward(const Queue& q, chorus_unary_op op, const Tensor& v, const Tensor& dy,
+                           const Tensor& dx, bool from_output = false) {
+  const double alpha = op == CHORUS_UNARY_LEAKY_RELU ? 0.01 : op == CHORUS_UNARY_ELU ? 1.0 : 0.0;
+  unary_backward(q, op, alpha, 0, v, dy, dx, from_output);
+}
+#endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
                 std::initializer_list<const chorus_tensor*> tensors) {

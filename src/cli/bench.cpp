@@ -171,7 +171,8 @@ int bench(const Args& args) {
     results.push_back(
         b.measure("copy", shape_text({half}), 2.0 * half * 4, 0, [&] { ops::copy(queue, s, d); }));
   }
-  if (wanted(filter, "add") || wanted(filter, "exp")) {
+  if (wanted(filter, "add") || wanted(filter, "exp") || wanted(filter, "relu_backward") ||
+      wanted(filter, "gelu_tanh_backward")) {
     const int64_t n = std::max<int64_t>(total_floats / 3, 1);
     Buffer ab = random_buffer(device, queue, n, -1, 1, 2),
            bb = random_buffer(device, queue, n, -1, 1, 3);
@@ -184,6 +185,18 @@ int bench(const Args& args) {
     if (wanted(filter, "exp"))
       results.push_back(b.measure("exp", shape_text({n}), 2.0 * n * 4, static_cast<double>(n),
                                   [&] { ops::unary(queue, CHORUS_UNARY_EXP, a, o); }));
+    // The activation gradients in place (dx = dy, as training uses them): x
+    // and dy read, dx written, 3 streams.
+    if (wanted(filter, "relu_backward"))
+      results.push_back(b.measure("relu_backward", shape_text({n}), 3.0 * n * 4,
+                                  static_cast<double>(n), [&] {
+                                    ops::unary_backward(queue, CHORUS_UNARY_RELU, a, bt, bt);
+                                  }));
+    if (wanted(filter, "gelu_tanh_backward"))
+      results.push_back(b.measure("gelu_tanh_backward", shape_text({n}), 3.0 * n * 4,
+                                  20.0 * n, [&] {
+                                    ops::unary_backward(queue, CHORUS_UNARY_GELU_TANH, a, bt, bt);
+                                  }));
   }
   if (wanted(filter, "random")) {
     Tensor d(dst, CHORUS_DTYPE_F32, {half});

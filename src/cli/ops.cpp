@@ -23,6 +23,7 @@ std::string dtypes_text(uint32_t mask) {
   constexpr uint32_t all = 0xFEu;
   constexpr uint32_t floats = (1u << CHORUS_DTYPE_F32) | (1u << CHORUS_DTYPE_F16) |
                               (1u << CHORUS_DTYPE_BF16) | (1u << CHORUS_DTYPE_F64);
+  if (mask == 0) return "— (none)";
   if (mask == all) return "any";
   if (mask == floats) return "floats";
   if (mask == (floats | (1u << CHORUS_DTYPE_I32) | (1u << CHORUS_DTYPE_I64)))

@@ -391,6 +391,12 @@ void add_elementwise_sweep(std::vector<CaseEntry>& cases, const ElementwiseOp& o
     v.special = true;
     add(v);
   }
+  // views_tier: the views but in-place, and the tile sizes (rank 1 edges).
+  for (Variant& v : variants) {
+    const bool tile_or_view =
+        (v.kind == "view" && !v.in_place) || (v.kind == "edge" && v.out_shape.size() == 1);
+    if (op.views_tier == Tier::full && tile_or_view) v.tier = Tier::full;
+  }
   for (const Variant& v : variants) {
     std::string name = op.op + "/" + op.dtype_label + "/" + v.kind + "/" + shape_label(v.out_shape);
     if (!v.suffix.empty()) name += "/" + v.suffix;

@@ -92,6 +92,10 @@ struct ElementwiseOp {
   int in_place_input = 0;  // -1: no in-place case
   bool tile_sizes = true;
   Tier smoke_tier = Tier::ci;  // Tier::smoke puts the regular case in smoke
+  // The tier of the tile-edge sizes and the views (permuted, padded, offset,
+  // broadcast): Tier::full keeps tier ci to the regular, odd, zero-size,
+  // in-place and special cases (for dtypes another dtype's sweep covers).
+  Tier views_tier = Tier::ci;
 };
 void add_elementwise_sweep(std::vector<CaseEntry>& cases, const ElementwiseOp& op);
 

@@ -10,6 +10,7 @@ void register_cases() {
   register_family("copy", add_copy_cases);
   register_family("fill", add_fill_cases);
   register_family("unary", add_unary_cases);
+  register_family("unary_backward", add_unary_backward_cases);
   register_family("binary", add_binary_cases);
   register_family("compare", add_compare_cases);
   register_family("where", add_where_cases);

@@ -383,6 +383,14 @@ void add_exhaustive(std::vector<CaseEntry>& cases, const UnaryRow& row, chorus_d
 
 }  // namespace
 
+chorus_unary_attrs unary_test_attrs(chorus_unary_op op, chorus_dtype d) {
+  return test_attrs(kUnaryRows[op], d);
+}
+
+void fill_unary_inputs(chorus_unary_op op, HostTensor& t, Rng& rng) {
+  fill_domain(kUnaryRows[op].inputs, t, rng);
+}
+
 void add_unary_cases(std::vector<CaseEntry>& cases) {
   // Smoke samples the table, not a list of names: at f32 (regular and padded
   // cases) the first op of each CHECK class and of each kind of PARAMS, and

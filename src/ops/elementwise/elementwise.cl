@@ -7,8 +7,9 @@
  *   <op>_strided: any strides (broadcasts are stride 0, transposes are
  *     permuted strides); a 3-D grid over last axis, next axis, and the rest.
  * One program serves one family and dtype; the definitions select it:
- *   EW_UNARY, EW_BINARY, EW_COMPARE with DT and DT_IS_INT / DT_IS_F64 (their
- *   kernels are generated from unary_table.h and binary_table.h);
+ *   EW_UNARY, EW_UNARY_GRAD, EW_BINARY, EW_COMPARE with DT and DT_IS_INT /
+ *   DT_IS_F64 (their kernels are generated from unary_table.h,
+ *   unary_grad_table.h and binary_table.h);
  *   EW_CONVERT with SRC, DST;
  *   EW_BITS with BITS (U8, U16, U32, U64): copies, fills and where as raw
  *   bits, so a same-dtype copy keeps NaN payloads and -0.
@@ -113,6 +114,74 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
 #endif
 #include "unary_table.h"
 #undef UNARY_OP
+#endif
+
+/* ---------------------------------------------------- unary_backward */
+/* Generated from unary_grad_table.h: KERNEL_X (kernels unary_grad_<op>_x_*)
+ * and, for the rows whose FROM_Y allows it, KERNEL_Y (unary_grad_<op>_y_*):
+ * expressions in x or y, g (dy), P0, P1 and K(c), for a scalar and a
+ * VW-lane vector alike. Operands: the forward's input or output, dy, dx. */
+#if EW_UNARY_GRAD
+#define T STORAGE(DT)
+#define CT COMPUTE(DT)
+#define VCT VCOMPUTE(DT)
+#define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
+#if DT_IS_F64
+#define UNARY_PARAM(a, k) f64_from_bits((U64)(a).param[k])
+#else
+#define UNARY_PARAM(a, k) f32_from_bits((U32)(a).param[k])
+#endif
+#define P0 ck_p0
+#define P1 ck_p1
+
+#define UNARY_GRAD_KERNELS(contig, strided, V, EXPR)                                       \
+  KERNEL void contig(GLOBAL const T* v_, GLOBAL const T* g_, GLOBAL T* dx_,                \
+                     ck_elementwise a GRID_PARAMS) {                                       \
+    const I64 i = global_id(0) * VW;                                                       \
+    if (i + VW <= a.count) {                                                               \
+      const VCT ck_p0 = VSPLAT(UNARY_PARAM(a, 0));                                         \
+      const VCT ck_p1 = VSPLAT(UNARY_PARAM(a, 1));                                         \
+      (void)ck_p0;                                                                         \
+      (void)ck_p1;                                                                         \
+      const VCT V = LOADV(DT, v_, a.offset[0] + i);                                        \
+      const VCT g = LOADV(DT, g_, a.offset[1] + i);                                        \
+      STOREV(DT, dx_, a.offset[2] + i, EXPR);                                              \
+    } else {                                                                               \
+      const CT ck_p0 = UNARY_PARAM(a, 0);                                                  \
+      const CT ck_p1 = UNARY_PARAM(a, 1);                                                  \
+      (void)ck_p0;                                                                         \
+      (void)ck_p1;                                                                         \
+      for (I64 j = i; j < a.count; ++j) {                                                  \
+        const CT V = LOAD(DT, v_, a.offset[0] + j);                                        \
+        const CT g = LOAD(DT, g_, a.offset[1] + j);                                        \
+        STORE(DT, dx_, a.offset[2] + j, EXPR);                                             \
+      }                                                                                    \
+    }                                                                                      \
+  }                                                                                        \
+  KERNEL void strided(GLOBAL const T* v_, GLOBAL const T* g_, GLOBAL T* dx_,               \
+                      ck_elementwise a GRID_PARAMS) {                                      \
+    I64 o[3];                                                                              \
+    if (!ew_offsets(&a, 3, o)) return;                                                     \
+    const CT ck_p0 = UNARY_PARAM(a, 0);                                                    \
+    const CT ck_p1 = UNARY_PARAM(a, 1);                                                    \
+    (void)ck_p0;                                                                           \
+    (void)ck_p1;                                                                           \
+    const CT V = LOAD(DT, v_, o[0]);                                                       \
+    const CT g = LOAD(DT, g_, o[1]);                                                       \
+    STORE(DT, dx_, o[2], EXPR);                                                            \
+  }
+
+/* The y kernels of the rows that have a y form. */
+#define UG_IF_Y_NONE(...)
+#define UG_IF_Y_ANY(...) __VA_ARGS__
+#define UG_IF_Y_ALPHA_POSITIVE(...) __VA_ARGS__
+#define UG_IF_Y_ALPHA_NONNEGATIVE(...) __VA_ARGS__
+#define UNARY_GRAD(NAME, name, FROM_Y, KERNEL_X, KERNEL_Y, ...)                             \
+  UNARY_GRAD_KERNELS(unary_grad_##name##_x_contig, unary_grad_##name##_x_strided, x, KERNEL_X) \
+  CAT(UG_IF_, FROM_Y)(UNARY_GRAD_KERNELS(unary_grad_##name##_y_contig,                     \
+                                         unary_grad_##name##_y_strided, y, KERNEL_Y))
+#include "unary_grad_table.h"
+#undef UNARY_GRAD
 #endif
 
 /* ----------------------------------------------------------- binary */

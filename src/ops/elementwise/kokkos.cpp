@@ -263,6 +263,49 @@ chorus_status run_unary(const Exec& exec, const BoundOp& op) {
   return CHORUS_OK;
 }
 
+// --------------------------------------------------------- unary_backward
+
+// dx = the row's KERNEL_X or KERNEL_Y of unary_grad_table.h, in T.
+template <chorus_dtype D, int Op, bool FromY>
+void unary_grad_kernel(const Exec& exec, const Walk<3>& w, const unsigned char* v,
+                       const unsigned char* g, unsigned char* dx, double alpha, double beta) {
+  using S = Storage<D>;
+  using T = typename S::compute;
+  const T p0 = static_cast<T>(alpha);
+  const T p1 = static_cast<T>(beta);
+  for_each_element(
+      "chorus::unary_backward", exec, w, KOKKOS_LAMBDA(const int64_t(&at)[3]) {
+        S::store(dx, at[2],
+                 UnaryGrad<Op, FromY>::template apply<T>(S::load(v, at[0]), S::load(g, at[1]),
+                                                         p0, p1));
+      });
+}
+
+chorus_status check_unary_backward(const BoundOp& op) {
+  const auto a = attrs_of<chorus_unary_backward_attrs>(op);
+  const bool known = with_unary_grad_op(a.op, a.from_output != 0, []<int, bool>() {});
+  if (!known)
+    return unsupported("unary_backward", "op " + std::to_string(a.op) +
+                                             (a.from_output ? " from y" : "") +
+                                             " is not one this backend knows");
+  if (is_float_dtype(op[2].dtype)) return CHORUS_OK;
+  return unsupported_dtype("unary_backward", op[2].dtype);
+}
+
+chorus_status run_unary_backward(const Exec& exec, const BoundOp& op) {
+  const auto a = attrs_of<chorus_unary_backward_attrs>(op);
+  const Walk<3> w = walk_of<3>(op);
+  bool launched = false;
+  with_unary_grad_op(a.op, a.from_output != 0, [&]<int Op, bool FromY>() {
+    launched = with_float_dtype(op[2].dtype, [&]<chorus_dtype D>() {
+      unary_grad_kernel<D, Op, FromY>(exec, w, data_of(op[0]), data_of(op[1]), data_of(op[2]),
+                                      a.alpha, a.beta);
+    });
+  });
+  if (!launched) return check_unary_backward(op);
+  return CHORUS_OK;
+}
+
 // ----------------------------------------------------------------- binary
 
 template <int op, typename T>
@@ -445,6 +488,8 @@ void register_kokkos() {
   register_op(CHORUS_OP_COPY, {0, check_copy, run_copy});
   register_op(CHORUS_OP_FILL, {sizeof(chorus_fill_attrs), check_fill, run_fill});
   register_op(CHORUS_OP_UNARY, {sizeof(chorus_unary_attrs), check_unary, run_unary});
+  register_op(CHORUS_OP_UNARY_BACKWARD,
+              {sizeof(chorus_unary_backward_attrs), check_unary_backward, run_unary_backward});
   register_op(CHORUS_OP_BINARY, {sizeof(chorus_binary_attrs), check_binary, run_binary});
   register_op(CHORUS_OP_COMPARE, {sizeof(chorus_compare_attrs), check_compare, run_compare});
   register_op(CHORUS_OP_WHERE, {0, check_where, run_where});

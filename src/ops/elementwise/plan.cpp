@@ -218,6 +218,65 @@ chorus_status plan_unary(const chorus_op_record& op, const DeviceTraits& traits,
   return CHORUS_OK;
 }
 
+// The rows of unary_grad_table.h: their kernel stem and whether they have a
+// y form (kernels unary_grad_<name>_x_* and _y_*, elementwise.cl).
+struct GradRow {
+  int op;
+  const char* name;
+  bool from_y;
+};
+#define Y_NONE false
+#define Y_ANY true
+#define Y_ALPHA_POSITIVE true
+#define Y_ALPHA_NONNEGATIVE true
+#define UNARY_GRAD(NAME, name, FROM_Y, ...) {CHORUS_UNARY_##NAME, #name, FROM_Y},
+constexpr GradRow kGrad[] = {
+#include "elementwise/unary_grad_table.h"
+};
+#undef UNARY_GRAD
+#undef Y_NONE
+#undef Y_ANY
+#undef Y_ALPHA_POSITIVE
+#undef Y_ALPHA_NONNEGATIVE
+
+const GradRow* grad_row(int op) {
+  for (const GradRow& g : kGrad)
+    if (g.op == op) return &g;
+  return nullptr;
+}
+
+chorus_status plan_unary_backward(const chorus_op_record& op, const DeviceTraits& traits,
+                                  Plan* plan, std::string* why) {
+  if (const chorus_status s = check_record(op, 3, sizeof(chorus_unary_backward_attrs), why))
+    return s;
+  const auto attrs = attrs_of<chorus_unary_backward_attrs>(op);
+  const Tensor* ops[3] = {&op.tensors[0], &op.tensors[1], &op.tensors[2]};
+  const chorus_dtype d = ops[2]->dtype;
+  const GradRow* g = grad_row(static_cast<int>(attrs.op));
+  if (!g || (attrs.from_output && !g->from_y)) {
+    *why = "unary_backward op " + std::to_string(static_cast<int>(attrs.op)) +
+           (attrs.from_output ? " from y" : "") + " is not one this backend knows";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  if (is_int(d)) {
+    *why = std::string("unary_backward has no kernel for ") + dtype_name(d);
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  const int vw = compute_vw(traits.tuning, d);
+  ProgramSpec p =
+      program(traits, std::string("unary_backward ") + dtype_name(d), "elementwise.cl", vw);
+  p.defines.push_back({"EW_UNARY_GRAD", "1"});
+  define_dtype(p, d);
+  ck_elementwise extra{};
+  extra.param[0] = unary_param(d, attrs.alpha);
+  extra.param[1] = unary_param(d, attrs.beta);
+  plan->launches.push_back(elementwise_launch(
+      traits, std::move(p),
+      std::string("unary_grad_") + g->name + (attrs.from_output ? "_y" : "_x"), ops, 3, vw, true,
+      extra));
+  return CHORUS_OK;
+}
+
 chorus_status plan_binary(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
                           std::string* why) {
   if (const chorus_status s = check_record(op, 3, sizeof(chorus_binary_attrs), why)) return s;
@@ -334,6 +393,16 @@ void variants(std::vector<VariantOp>* out) {
         a.op = static_cast<chorus_unary_op>(u);
         out->push_back(variant(CHORUS_OP_UNARY, a, {view(l, d), out_view(l, d)}));
       }
+      if (!is_int(d))
+        for (const GradRow& g : kGrad)
+          for (int from_y = 0; from_y <= (g.from_y ? 1 : 0); ++from_y) {
+            chorus_unary_backward_attrs a{};
+            a.op = static_cast<chorus_unary_op>(g.op);
+            a.from_output = from_y;
+            a.alpha = 1;
+            out->push_back(variant(CHORUS_OP_UNARY_BACKWARD, a,
+                                   {view(l, d), view(l, d), out_view(l, d)}));
+          }
       for (int b = 0; b < CHORUS_BINARY_COUNT_; ++b) {
         if (is_int(d) && !kBinary[b].ints) continue;
         chorus_binary_attrs a{};
@@ -350,6 +419,7 @@ void register_plan() {
   register_planner(CHORUS_OP_COPY, plan_copy);
   register_planner(CHORUS_OP_FILL, plan_fill);
   register_planner(CHORUS_OP_UNARY, plan_unary);
+  register_planner(CHORUS_OP_UNARY_BACKWARD, plan_unary_backward);
   register_planner(CHORUS_OP_BINARY, plan_binary);
   register_planner(CHORUS_OP_COMPARE, plan_compare);
   register_planner(CHORUS_OP_WHERE, plan_where);

@@ -2,6 +2,9 @@
 // (the REFERENCE formulas of unary_table.h), binary, compare, where. Every
 // tensor has the output's shape (broadcasts are stride 0), so each is one
 // loop over the output's elements.
+#include <array>
+
+#include "elementwise/unary_grad_math.hpp"
 #include "reference_common.hpp"
 
 namespace chorus::ops::elementwise {
@@ -70,6 +73,15 @@ constexpr bool kIeee[] = {
 #undef UNARY_OP
 };
 
+// Which ops have a gradient row.
+constexpr auto kHasGrad = [] {
+  std::array<bool, CHORUS_UNARY_COUNT_> has{};
+#define UNARY_GRAD(NAME, ...) has[CHORUS_UNARY_##NAME] = true;
+#include "elementwise/unary_grad_table.h"
+#undef UNARY_GRAD
+  return has;
+}();
+
 template <typename T>
 void unary_loop(int op, const Tensor& x, const Tensor& y, double alpha, double beta) {
   for_each_index(y.rank, y.shape, [&](const int64_t* i) {
@@ -101,6 +113,64 @@ chorus_status run_unary(const BoundOp& op) {
     unary_loop<long double>(code, x, y, a.alpha, a.beta);
   else
     unary_loop<double>(code, x, y, a.alpha, a.beta);
+  return CHORUS_OK;
+}
+
+// --------------------------------------------------------- unary_backward
+
+// dx from unary_grad_table.h's REFERENCE_X (from_y false) or REFERENCE_Y
+// column, in T, rounded once to dx's dtype.
+template <typename T>
+T unary_grad(int op, bool from_y, T v, T g, T alpha, T beta) {
+  using namespace grad_math;
+  (void)alpha;
+  (void)beta;
+#define NONE T(std::numeric_limits<T>::quiet_NaN())
+  if (!from_y) {
+    const T x = v;
+    switch (op) {
+#define UNARY_GRAD(NAME, name, FROM_Y, KX, KY, REFERENCE_X, ...) \
+  case CHORUS_UNARY_##NAME:                                      \
+    return REFERENCE_X;
+#include "elementwise/unary_grad_table.h"
+#undef UNARY_GRAD
+    }
+  } else {
+    [[maybe_unused]] const T y = v;
+    switch (op) {
+#define UNARY_GRAD(NAME, name, FROM_Y, KX, KY, RX, REFERENCE_Y, ...) \
+  case CHORUS_UNARY_##NAME:                                          \
+    return REFERENCE_Y;
+#include "elementwise/unary_grad_table.h"
+#undef UNARY_GRAD
+    }
+  }
+#undef NONE
+  return std::numeric_limits<T>::quiet_NaN();  // unreachable: the caller checks op
+}
+
+template <typename T>
+void unary_grad_loop(int op, bool from_y, const Tensor& in, const Tensor& dy, const Tensor& dx,
+                     double alpha, double beta) {
+  for_each_index(dx.rank, dx.shape, [&](const int64_t* i) {
+    store_rounded(dx, element_of(dx, i),
+                  unary_grad<T>(op, from_y, load_as<T>(in, element_of(in, i)),
+                                load_as<T>(dy, element_of(dy, i)), static_cast<T>(alpha),
+                                static_cast<T>(beta)));
+  });
+}
+
+chorus_status run_unary_backward(const BoundOp& op) {
+  const auto& a = op.attrs_as<chorus_unary_backward_attrs>();
+  const int32_t code = a.op;
+  if (code < 0 || code >= CHORUS_UNARY_COUNT_ || !kHasGrad[code])
+    return unsupported("unary_backward op " + std::to_string(code) +
+                       " is not one the reference knows");
+  const Tensor& dx = op[2];
+  if (dx.dtype == CHORUS_DTYPE_F64)
+    unary_grad_loop<long double>(code, a.from_output != 0, op[0], op[1], dx, a.alpha, a.beta);
+  else
+    unary_grad_loop<double>(code, a.from_output != 0, op[0], op[1], dx, a.alpha, a.beta);
   return CHORUS_OK;
 }
 
@@ -251,6 +321,7 @@ void register_reference() {
   chorus::reference::register_op(CHORUS_OP_COPY, run_copy);
   chorus::reference::register_op(CHORUS_OP_FILL, run_fill);
   chorus::reference::register_op(CHORUS_OP_UNARY, run_unary);
+  chorus::reference::register_op(CHORUS_OP_UNARY_BACKWARD, run_unary_backward);
   chorus::reference::register_op(CHORUS_OP_BINARY, run_binary);
   chorus::reference::register_op(CHORUS_OP_COMPARE, run_compare);
   chorus::reference::register_op(CHORUS_OP_WHERE, run_where);

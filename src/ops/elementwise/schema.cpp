@@ -9,6 +9,7 @@
 // their one definition.
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "common/numeric.hpp"
 #include "core/dispatch.hpp"
@@ -63,25 +64,25 @@ chorus_status broadcast_inputs(Call& call) {
 
 // leaky_relu's and elu's alpha rounded to the compute type, clamp's bounds
 // to the dtype (docs/ops.md); unused parameters zeroed, so a plugin built
-// before they existed still recognises the call.
-chorus_status normalise_unary(Call& call) {
-  auto& a = call.attrs_as<chorus_unary_attrs>();
-  const UnaryInfo& u = kUnary[a.op];
+// before they existed still recognises the call. Shared by unary and
+// unary_backward, whose attributes hold the same op, alpha and beta.
+chorus_status normalise_params(Call& call, int32_t op, double& alpha, double& beta) {
+  const UnaryInfo& u = kUnary[op];
   const chorus_dtype dtype = call.views[0].dtype;
   switch (u.params) {
     case Params::none:
-      a.alpha = a.beta = 0;
+      alpha = beta = 0;
       break;
     case Params::alpha:
-      if (!std::isfinite(a.alpha))
-        return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "alpha is %g; it must be finite", a.alpha);
-      if (dtype != CHORUS_DTYPE_F64) a.alpha = static_cast<float>(a.alpha);
-      a.beta = 0;
+      if (!std::isfinite(alpha))
+        return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "alpha is %g; it must be finite", alpha);
+      if (dtype != CHORUS_DTYPE_F64) alpha = static_cast<float>(alpha);
+      beta = 0;
       break;
     case Params::min_max:
-      if (std::isnan(a.alpha) || std::isnan(a.beta))
+      if (std::isnan(alpha) || std::isnan(beta))
         return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "min and max must not be NaN");
-      for (double* bound : {&a.alpha, &a.beta}) {
+      for (double* bound : {&alpha, &beta}) {
         if (numeric::is_integer(dtype)) {
           *bound = static_cast<double>(
               dtype == CHORUS_DTYPE_I32 ? numeric::saturate_to_int<int32_t>(*bound)
@@ -93,6 +94,91 @@ chorus_status normalise_unary(Call& call) {
         }
       }
       break;
+  }
+  return CHORUS_OK;
+}
+
+chorus_status normalise_unary(Call& call) {
+  auto& a = call.attrs_as<chorus_unary_attrs>();
+  if (auto s = normalise_params(call, a.op, a.alpha, a.beta)) return s;
+  return broadcast_inputs(call);
+}
+
+// ---- unary_backward: the rows of unary_grad_table.h
+
+enum class FromY { none, any, alpha_positive, alpha_nonnegative };
+struct GradRow {
+  int32_t op;
+  const char* label;  // "relu_backward"
+  FromY from_y;
+};
+#define Y_NONE FromY::none
+#define Y_ANY FromY::any
+#define Y_ALPHA_POSITIVE FromY::alpha_positive
+#define Y_ALPHA_NONNEGATIVE FromY::alpha_nonnegative
+#define UNARY_GRAD(NAME, name, FROM_Y, ...) {CHORUS_UNARY_##NAME, #name "_backward", FROM_Y},
+const GradRow kGrad[] = {
+#include "elementwise/unary_grad_table.h"
+};
+#undef UNARY_GRAD
+#undef Y_NONE
+#undef Y_ANY
+#undef Y_ALPHA_POSITIVE
+#undef Y_ALPHA_NONNEGATIVE
+
+const GradRow* grad_row(int32_t op) {
+  for (const GradRow& g : kGrad)
+    if (g.op == op) return &g;
+  return nullptr;
+}
+
+std::string grad_op_list() {
+  std::string names;
+  for (const GradRow& g : kGrad) names += (names.empty() ? "" : ", ") + std::string(kUnary[g.op].name);
+  return names;
+}
+
+const char* unary_backward_label(const unsigned char* attrs) {
+  const GradRow* g = grad_row(attr_i32(attrs, offsetof(chorus_unary_backward_attrs, op)));
+  return g ? g->label : "unary_backward";
+}
+
+chorus_status normalise_unary_backward(Call& call) {
+  auto& a = call.attrs_as<chorus_unary_backward_attrs>();
+  const GradRow* g = grad_row(a.op);
+  if (!g)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                     "op %s has no gradient op; unary_backward takes %s (docs/ops.md shows the "
+                     "others' gradients composed of unary and binary ops)",
+                     kUnary[a.op].name, grad_op_list().c_str());
+  if (a.reserved != 0)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "reserved is %d; it must be 0", a.reserved);
+  if (auto s = normalise_params(call, a.op, a.alpha, a.beta)) return s;
+  if (a.from_output) {
+    const char* name = kUnary[a.op].name;
+    switch (g->from_y) {
+      case FromY::none:
+        return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                         "from_output is 1, but %s's gradient needs the forward's input x "
+                         "(from_output 0)",
+                         name);
+      case FromY::alpha_positive:
+        if (!(a.alpha > 0))
+          return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                           "from_output is 1, but with alpha %g <= 0 %s's output does not tell "
+                           "which side of 0 x was: pass x (from_output 0)",
+                           a.alpha, name);
+        break;
+      case FromY::alpha_nonnegative:
+        if (!(a.alpha >= 0))
+          return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                           "from_output is 1, but with alpha %g < 0 %s's output does not tell "
+                           "which side of 0 x was: pass x (from_output 0)",
+                           a.alpha, name);
+        break;
+      case FromY::any:
+        break;
+    }
   }
   return broadcast_inputs(call);
 }
@@ -159,6 +245,29 @@ void register_math() {
   unary.variant_attr = 0;
   unary.normalise = normalise_unary;
   register_op(std::move(unary));
+
+  OpSchema grad;
+  grad.kind = CHORUS_OP_UNARY_BACKWARD;
+  grad.name = "unary_backward";
+  grad.family = "elementwise";
+  grad.summary = "dx = dy * f'(x) for an activation f, from x or from y = f(x) (unary_grad_table.h)";
+  grad.slots = {{"input", Role::input, false, FLOATS},
+                {"dy", Role::input, false, FLOATS, 0},
+                {"dx", Role::output, false, FLOATS, 0, kAllInputs}};
+  grad.attrs_size = sizeof(chorus_unary_backward_attrs);
+  // Per op: floats where unary_grad_table.h has a row, none elsewhere (for
+  // chorus_op_info and the op table; normalise refuses those ops by name).
+  std::vector<uint32_t> grad_dtypes(CHORUS_UNARY_COUNT_, 0);
+  for (const GradRow& g : kGrad) grad_dtypes[static_cast<size_t>(g.op)] = FLOATS;
+  grad.attrs = {{"op", CHORUS_ATTR_ENUM, offsetof(chorus_unary_backward_attrs, op), 0,
+                 unary_names(), grad_dtypes, "chorus_unary_op"},
+                {"from_output", CHORUS_ATTR_BOOL,
+                 offsetof(chorus_unary_backward_attrs, from_output), 0},
+                {"alpha", CHORUS_ATTR_DOUBLE, offsetof(chorus_unary_backward_attrs, alpha)},
+                {"beta", CHORUS_ATTR_DOUBLE, offsetof(chorus_unary_backward_attrs, beta)}};
+  grad.label = unary_backward_label;
+  grad.normalise = normalise_unary_backward;
+  register_op(std::move(grad));
 
   const auto per_op = [](size_t count, uint32_t mask) { return std::vector<uint32_t>(count, mask); };
   std::vector<uint32_t> binary_dtypes = per_op(CHORUS_BINARY_COUNT_, FLOATS_INTS);
@@ -245,6 +354,14 @@ CHORUS_API chorus_status chorus_unary_ex(chorus_queue queue, const chorus_unary_
                                          const chorus_tensor* x, const chorus_tensor* y) {
   return chorus::core::run_op_with_attrs(queue, CHORUS_OP_UNARY, attrs, "chorus_unary_attrs",
                                          {x, y});
+}
+
+CHORUS_API chorus_status chorus_unary_backward(chorus_queue queue,
+                                               const chorus_unary_backward_attrs* attrs,
+                                               const chorus_tensor* input,
+                                               const chorus_tensor* dy, const chorus_tensor* dx) {
+  return chorus::core::run_op_with_attrs(queue, CHORUS_OP_UNARY_BACKWARD, attrs,
+                                         "chorus_unary_backward_attrs", {input, dy, dx});
 }
 
 CHORUS_API chorus_status chorus_clamp(chorus_queue queue, const chorus_tensor* x, double min,
