@@ -166,6 +166,9 @@ std::vector<std::string> registered_families();
 // Every case of every family up to `tier`, in a fixed order. Throws
 // std::logic_error on a suite bug (a duplicate case name).
 std::vector<CaseEntry> all_cases(Tier tier);
+// Every case of every tier, listed once per process (all_cases() copies from
+// it; the runner selects from it without copying the rest).
+const std::vector<CaseEntry>& every_case();
 
 // ------------------------------------------------------------- the oracle
 

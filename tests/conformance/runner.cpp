@@ -308,8 +308,9 @@ Report run(chorus_context context, const Options& options) {
   std::vector<CaseEntry> cases;
   try {
     const std::vector<std::string> filters = split_filter(options.op_filter);
-    for (CaseEntry& c : all_cases(options.tier))
-      if (selected(c, filters)) cases.push_back(std::move(c));
+    for (const CaseEntry& c : every_case())
+      if (static_cast<int>(c.tier) <= static_cast<int>(options.tier) && selected(c, filters))
+        cases.push_back(c);
   } catch (const std::exception& e) {
     report.error = std::string("the suite could not list its cases: ") + e.what();
     report.error_status = CHORUS_ERROR_INTERNAL;
