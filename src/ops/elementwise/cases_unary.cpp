@@ -33,10 +33,10 @@ struct UnaryCheck {
   bool floor;          // the absolute floor where the function crosses zero or underflows
 };
 
-enum class Domain { typical, normal, uniform, exp_range, positive, log1p_range, halves, nonzero };
+enum class Domain { typical, normal, uniform, exp_range, positive, log1p_range, halves, nonzero, tails };
 struct UnaryInputs {
   Domain domain;
-  double a, b;  // sigma; lo, hi; lo_log2, hi_log2
+  double a, b, c = 0;  // sigma; lo, hi; lo_log2, hi_log2; sigma, lo, hi (tails)
 };
 
 enum class ParamKind { none, alpha, min_max };
@@ -72,6 +72,7 @@ struct UnaryRow {
 #define LOG1P_RANGE UnaryInputs{Domain::log1p_range, 0, 0}
 #define HALVES UnaryInputs{Domain::halves, 0, 0}
 #define NONZERO UnaryInputs{Domain::nonzero, 0, 0}
+#define TAILS(sigma, lo, hi) UnaryInputs{Domain::tails, sigma, lo, hi}
 #define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KERNEL_INT, REFERENCE, REFERENCE_INT, CHECK, \
                  REF, INPUTS)                                                                     \
   UnaryRow{CHORUS_UNARY_##NAME, #name, DTYPES, PARAMS, CHECK, INPUTS},
@@ -97,6 +98,7 @@ const UnaryRow kUnaryRows[] = {
 #undef LOG1P_RANGE
 #undef HALVES
 #undef NONZERO
+#undef TAILS
 static_assert(sizeof kUnaryRows / sizeof kUnaryRows[0] == CHORUS_UNARY_COUNT_,
               "unary_table.h has a row for every chorus_unary_op");
 
@@ -192,6 +194,13 @@ void fill_real_domain(const UnaryInputs& in, HostTensor& t, Rng& rng) {
       break;
     case Domain::normal:
       fill_normal(t, rng, in.a);
+      break;
+    case Domain::tails:
+      // normal(sigma), a fifth of the elements uniform in [lo, hi] (where
+      // the function underflows: its formula must not overflow there).
+      fill_normal(t, rng, in.a);
+      for (int64_t i = 0; i < t.numel(); ++i)
+        if (rng.chance(0.2)) t.set(i, rng.uniform(in.b, in.c));
       break;
     case Domain::uniform:
       fill_uniform(t, rng, in.a, in.b);

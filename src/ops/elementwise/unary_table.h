@@ -43,7 +43,12 @@
  *              twice), WIDE otherwise.
  *  INPUTS      the test inputs: TYPICAL(sigma), NORMAL(sigma),
  *              UNIFORM(lo, hi), EXP_RANGE, POSITIVE(lo_log2, hi_log2),
- *              LOG1P_RANGE, HALVES, NONZERO (cases_unary.cpp).
+ *              LOG1P_RANGE, HALVES, NONZERO, TAILS(sigma, lo, hi) (normal,
+ *              a fifth of it uniform in [lo, hi]) (cases_unary.cpp).
+ *              sigmoid and silu are written as {1 or e^x}/(1 + e^-|x|):
+ *              e^-x overflows below x = -88 (f32), which made 1/(1 + e^-x)
+ *              0 where sigmoid is a subnormal number, and silu -0 where it is
+ *              a normal one; TAILS(..., -104, -80) tests that range.
  */
 
 UNARY_OP(NEG, neg, FLOATS_INTS, NO_PARAMS,
@@ -75,9 +80,9 @@ UNARY_OP(TANH, tanh, FLOATS, NO_PARAMS,
          (std::tanh(x)), NONE,
          ULPS(5, 2, FLOOR), WIDE, NORMAL(3))
 UNARY_OP(SIGMOID, sigmoid, FLOATS, NO_PARAMS,
-         (K(1.0) / (K(1.0) + exp(-(x)))), NONE,
+         (((x) >= K(0.0) ? K(1.0) : exp(x)) / (K(1.0) + exp(-fabs(x)))), NONE,
          (ref_sigmoid(x)), NONE,
-         ULPS(5, 2, FLOOR), WIDE, NORMAL(8))
+         ULPS(5, 2, NO_FLOOR), WIDE, TAILS(8, -104, -80))
 UNARY_OP(RELU, relu, FLOATS_INTS, NO_PARAMS,
          (((x) > K(0.0) || (x) != (x)) ? (x) : K(0.0)), ((x) > 0 ? (U64)(x) : (U64)0),
          (ref_relu(x)), (x > 0 ? static_cast<uint64_t>(x) : uint64_t{0}),
@@ -91,9 +96,9 @@ UNARY_OP(GELU_TANH, gelu_tanh, FLOATS, NO_PARAMS,
          (ref_gelu_tanh(x)), NONE,
          ULPS(5, 2, FLOOR), WIDE, NORMAL(4))
 UNARY_OP(SILU, silu, FLOATS, NO_PARAMS,
-         ((x) / (K(1.0) + exp(-(x)))), NONE,
+         ((x) * (((x) >= K(0.0) ? K(1.0) : exp(x)) / (K(1.0) + exp(-fabs(x))))), NONE,
          (x * ref_sigmoid(x)), NONE,
-         ULPS(5, 2, FLOOR), WIDE, NORMAL(4))
+         ULPS(5, 2, FLOOR), WIDE, TAILS(4, -104, -80))
 /* ---- since ABI 2.1 */
 UNARY_OP(LEAKY_RELU, leaky_relu, FLOATS, ALPHA(0.01, 0.2),
          ((x) > K(0.0) ? (x) : (x) * P0), NONE,
