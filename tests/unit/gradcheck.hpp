@@ -1,7 +1,8 @@
 // gradcheck.hpp — finite-difference checks for the unit tests of backward
 // ops: an op's gradient of a scalar loss against central differences of that
 // loss, computed with the forward op. Written for float64 on reference:0,
-// where the differences are accurate far below any bug.
+// where the differences are accurate far below any bug; and check_close,
+// the element-wise comparison the backward ops' tests share.
 #pragma once
 
 #include <algorithm>
@@ -74,6 +75,25 @@ inline void check_gradient(const std::string& what, std::vector<double>& param,
             << ", central difference " << worst_numeric << ", relative error " << worst
             << " (tolerance " << tolerance << ")");
   CHECK(failures == 0);
+}
+
+// Equal within `tolerance` relative to max(1, |want|); NaN matches NaN and
+// infinities match themselves.
+inline void check_close(const char* what, const std::vector<double>& got,
+                        const std::vector<double>& want, double tolerance) {
+  INFO(what);
+  REQUIRE(got.size() == want.size());
+  size_t off = 0;
+  std::string first;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const bool same = (std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i] ||
+                      std::fabs(got[i] - want[i]) <= tolerance * std::max(1.0, std::fabs(want[i]));
+    if (!same && off++ < 5)
+      first += "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " +
+               std::to_string(want[i]) + "\n";
+  }
+  INFO(first);
+  CHECK(off == 0);
 }
 
 }  // namespace chorus_test

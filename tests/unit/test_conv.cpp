@@ -420,10 +420,7 @@ TEST_CASE("conv2d and its gradients on every device agree with the reference", "
   chorus::Context ctx;
   int tested = 0;
   for (const auto& info : ctx.devices()) {
-    const std::string backend = info.backend;
-    if (!info.usable || backend == "oldabi" || backend == "badabi" ||
-        !(info.dtype_mask & (1u << CHORUS_DTYPE_F32)))
-      continue;
+    if (!chorus_test::every_device_takes(info, CHORUS_DTYPE_F32)) continue;
     INFO("device " << info.name);
     chorus::Device device = ctx.open(info.name);
     chorus::Queue queue = device.queue();

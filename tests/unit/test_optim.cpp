@@ -83,10 +83,7 @@ TEST_CASE("five SGD and AdamW steps give PyTorch's parameters on every f64 devic
         -0.9354156832226077, -0.30310294087891737, 0.5796161675813941, 0.9257070631109254}}};
   chorus::Context ctx;
   for (const auto& info : ctx.devices()) {
-    const std::string backend = info.backend;
-    if (!info.usable || backend == "oldabi" || backend == "badabi" ||
-        !(info.dtype_mask & (1u << CHORUS_DTYPE_F64)))
-      continue;
+    if (!chorus_test::every_device_takes(info, CHORUS_DTYPE_F64)) continue;
     INFO("device " << info.name);
     chorus::Device device = ctx.open(info.name);
     chorus::Queue queue = device.queue();

@@ -20,6 +20,7 @@
 
 namespace {
 
+using chorus_test::check_close;
 using chorus_test::expect_failure;
 using Config = pool_known::Config;
 using Fixture = chorus_test::DeviceFixture;
@@ -114,24 +115,6 @@ std::vector<double> known_values(int tag, size_t n, bool specials) {
   return v;
 }
 
-// Equal within `tolerance` relative to max(1, |want|); NaN matches NaN and
-// infinities match themselves.
-void check_close(const char* what, const std::vector<double>& got, const std::vector<double>& want,
-                 double tolerance) {
-  INFO(what);
-  REQUIRE(got.size() == want.size());
-  size_t off = 0;
-  std::string first;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const bool same = (std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i] ||
-                      std::fabs(got[i] - want[i]) <= tolerance * std::max(1.0, std::fabs(want[i]));
-    if (!same && off++ < 5)
-      first += "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " +
-               std::to_string(want[i]) + "\n";
-  }
-  INFO(first);
-  CHECK(off == 0);
-}
 
 Config geometry(const char* name, bool max, bool nhwc, int64_t n, int64_t c, int64_t h, int64_t w,
                 int32_t k, int32_t stride, int32_t pad, bool ceil, bool include) {
@@ -394,10 +377,7 @@ TEST_CASE("pooling and its gradients on every device agree with the reference", 
   chorus::Context ctx;
   int tested = 0;
   for (const auto& info : ctx.devices()) {
-    const std::string backend = info.backend;
-    if (!info.usable || backend == "oldabi" || backend == "badabi" ||
-        !(info.dtype_mask & (1u << CHORUS_DTYPE_F32)))
-      continue;
+    if (!chorus_test::every_device_takes(info, CHORUS_DTYPE_F32)) continue;
     INFO("device " << info.name);
     chorus::Device device = ctx.open(info.name);
     chorus::Queue queue = device.queue();

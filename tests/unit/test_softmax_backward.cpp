@@ -16,6 +16,7 @@
 
 namespace {
 
+using chorus_test::check_close;
 using chorus_test::expect_failure;
 using Fixture = chorus_test::DeviceFixture;
 
@@ -49,20 +50,6 @@ struct F64 {
   }
 };
 
-void check_close(const char* what, const std::vector<double>& got, const std::vector<double>& want,
-                 double tolerance) {
-  INFO(what);
-  REQUIRE(got.size() == want.size());
-  size_t off = 0;
-  std::string first;
-  for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= tolerance * std::max(1.0, std::fabs(want[i]))) &&
-        off++ < 5)
-      first += "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " +
-               std::to_string(want[i]) + "\n";
-  INFO(first);
-  CHECK(off == 0);
-}
 
 }  // namespace
 
@@ -115,10 +102,7 @@ TEST_CASE("softmax_backward runs in place, dx = dy, on every device", "[softmax_
   }
   int tested = 0;
   for (const auto& info : ctx.devices()) {
-    const std::string backend = info.backend;
-    if (!info.usable || backend == "oldabi" || backend == "badabi" || backend == "testdouble" ||
-        !(info.dtype_mask & (1u << CHORUS_DTYPE_F32)))
-      continue;
+    if (!chorus_test::every_device_takes(info, CHORUS_DTYPE_F32)) continue;
     INFO("device " << info.name);
     chorus::Device device = ctx.open(info.name);
     chorus::Queue q = device.queue();

@@ -21,6 +21,15 @@ void expect_failure(chorus_status status, std::initializer_list<const char*> fra
   for (const char* fragment : fragments) CHECK(message.find(fragment) != std::string::npos);
 }
 
+// Whether a test that runs "on every device" takes this one: usable, with
+// `dtype`, and not one of the test-only plugins (the ABI fixtures oldabi and
+// badabi, the fault-planting testdouble).
+inline bool every_device_takes(const chorus_device_info& info, chorus_dtype dtype) {
+  const std::string backend = info.backend;
+  return info.usable && backend != "oldabi" && backend != "badabi" && backend != "testdouble" &&
+         (info.dtype_mask & (1u << dtype)) != 0;
+}
+
 // A context, one device (reference:0 unless named) and a queue on it.
 struct DeviceFixture {
   chorus::Context ctx;

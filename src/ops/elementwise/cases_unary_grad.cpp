@@ -63,6 +63,7 @@
 #include "conformance/cases.hpp"
 #include "elementwise/cases_elementwise.hpp"
 #include "elementwise/unary_grad_math.hpp"
+#include "elementwise/unary_grad_rows.hpp"
 
 namespace chorus::ops::elementwise {
 
@@ -70,32 +71,6 @@ using namespace chorus::conformance;
 using namespace chorus::conformance::detail;
 
 namespace {
-
-enum class FromY { none, any, alpha_positive, alpha_nonnegative };
-struct GradRow {
-  chorus_unary_op op;
-  const char* name;
-  FromY from_y;
-  bool exact;
-};
-#define Y_NONE FromY::none
-#define Y_ANY FromY::any
-#define Y_ALPHA_POSITIVE FromY::alpha_positive
-#define Y_ALPHA_NONNEGATIVE FromY::alpha_nonnegative
-#define EXACT true
-#define BOUND false
-#define UNARY_GRAD(NAME, name, FROM_Y, KX, KY, RX, RY, CHECK, ...) \
-  GradRow{CHORUS_UNARY_##NAME, #name, FROM_Y, CHECK},
-const GradRow kGradRows[] = {
-#include "elementwise/unary_grad_table.h"
-};
-#undef UNARY_GRAD
-#undef EXACT
-#undef BOUND
-#undef Y_NONE
-#undef Y_ANY
-#undef Y_ALPHA_POSITIVE
-#undef Y_ALPHA_NONNEGATIVE
 
 // The SCALE_X / SCALE_Y column of op at v.
 long double grad_scale(chorus_unary_op op, bool from_y, long double v, long double alpha,
@@ -271,7 +246,7 @@ void add_exhaustive(std::vector<CaseEntry>& cases, const GradRow& row, bool from
 void add_unary_backward_cases(std::vector<CaseEntry>& cases) {
   for (const GradRow& row : kGradRows) {
     for (const bool from_y : {false, true}) {
-      if (from_y && row.from_y == FromY::none) continue;
+      if (from_y && row.from_y == GradFromY::none) continue;
       for (const chorus_dtype d : kFloatDtypes) {
         const chorus_unary_backward_attrs a = grad_attrs(row, from_y, d);
         ElementwiseOp e;

@@ -54,7 +54,7 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
 /* Generated from unary_table.h: its KERNEL column (floats) or KERNEL_INT
  * (integers) is the op, an expression in x, the parameters P0 and P1, and
  * K(c) constants, valid for a scalar and a VW-lane vector alike. */
-#if EW_UNARY
+#if EW_UNARY || EW_UNARY_GRAD
 #define T STORAGE(DT)
 #define CT COMPUTE(DT)
 #define VCT VCOMPUTE(DT)
@@ -71,22 +71,28 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
  * where it is a scalar (OpenCL C would not mix them in ?:). */
 #define P0 ck_p0
 #define P1 ck_p1
+#define UNARY_PARAMS_VECTOR                         \
+  const VCT ck_p0 = VSPLAT(UNARY_PARAM(a, 0));      \
+  const VCT ck_p1 = VSPLAT(UNARY_PARAM(a, 1));      \
+  (void)ck_p0;                                      \
+  (void)ck_p1;
+#define UNARY_PARAMS_SCALAR                         \
+  const CT ck_p0 = UNARY_PARAM(a, 0);               \
+  const CT ck_p1 = UNARY_PARAM(a, 1);               \
+  (void)ck_p0;                                      \
+  (void)ck_p1;
+#endif
 
+#if EW_UNARY
 #define UNARY_KERNELS(contig, strided, EXPR)                                             \
   KERNEL void contig(GLOBAL const T* x_, GLOBAL T* y_, ck_elementwise a GRID_PARAMS) {   \
     const I64 i = global_id(0) * VW;                                                     \
     if (i + VW <= a.count) {                                                             \
-      const VCT ck_p0 = VSPLAT(UNARY_PARAM(a, 0));                                       \
-      const VCT ck_p1 = VSPLAT(UNARY_PARAM(a, 1));                                       \
-      (void)ck_p0;                                                                       \
-      (void)ck_p1;                                                                       \
+      UNARY_PARAMS_VECTOR                                                                \
       const VCT x = LOADV(DT, x_, a.offset[0] + i);                                      \
       STOREV(DT, y_, a.offset[1] + i, EXPR);                                             \
     } else {                                                                             \
-      const CT ck_p0 = UNARY_PARAM(a, 0);                                                \
-      const CT ck_p1 = UNARY_PARAM(a, 1);                                                \
-      (void)ck_p0;                                                                       \
-      (void)ck_p1;                                                                       \
+      UNARY_PARAMS_SCALAR                                                                \
       for (I64 j = i; j < a.count; ++j) {                                                \
         const CT x = LOAD(DT, x_, a.offset[0] + j);                                      \
         STORE(DT, y_, a.offset[1] + j, EXPR);                                            \
@@ -96,10 +102,7 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
   KERNEL void strided(GLOBAL const T* x_, GLOBAL T* y_, ck_elementwise a GRID_PARAMS) {  \
     I64 o[2];                                                                            \
     if (!ew_offsets(&a, 2, o)) return;                                                   \
-    const CT ck_p0 = UNARY_PARAM(a, 0);                                                  \
-    const CT ck_p1 = UNARY_PARAM(a, 1);                                                  \
-    (void)ck_p0;                                                                         \
-    (void)ck_p1;                                                                         \
+    UNARY_PARAMS_SCALAR                                                                  \
     const CT x = LOAD(DT, x_, o[0]);                                                     \
     STORE(DT, y_, o[1], EXPR);                                                           \
   }
@@ -122,35 +125,17 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
  * expressions in x or y, g (dy), P0, P1 and K(c), for a scalar and a
  * VW-lane vector alike. Operands: the forward's input or output, dy, dx. */
 #if EW_UNARY_GRAD
-#define T STORAGE(DT)
-#define CT COMPUTE(DT)
-#define VCT VCOMPUTE(DT)
-#define VSPLAT(x) CAT(vsplat_, CLASS(DT))(x)
-#if DT_IS_F64
-#define UNARY_PARAM(a, k) f64_from_bits((U64)(a).param[k])
-#else
-#define UNARY_PARAM(a, k) f32_from_bits((U32)(a).param[k])
-#endif
-#define P0 ck_p0
-#define P1 ck_p1
-
 #define UNARY_GRAD_KERNELS(contig, strided, V, EXPR)                                       \
   KERNEL void contig(GLOBAL const T* v_, GLOBAL const T* g_, GLOBAL T* dx_,                \
                      ck_elementwise a GRID_PARAMS) {                                       \
     const I64 i = global_id(0) * VW;                                                       \
     if (i + VW <= a.count) {                                                               \
-      const VCT ck_p0 = VSPLAT(UNARY_PARAM(a, 0));                                         \
-      const VCT ck_p1 = VSPLAT(UNARY_PARAM(a, 1));                                         \
-      (void)ck_p0;                                                                         \
-      (void)ck_p1;                                                                         \
+      UNARY_PARAMS_VECTOR                                                                  \
       const VCT V = LOADV(DT, v_, a.offset[0] + i);                                        \
       const VCT g = LOADV(DT, g_, a.offset[1] + i);                                        \
       STOREV(DT, dx_, a.offset[2] + i, EXPR);                                              \
     } else {                                                                               \
-      const CT ck_p0 = UNARY_PARAM(a, 0);                                                  \
-      const CT ck_p1 = UNARY_PARAM(a, 1);                                                  \
-      (void)ck_p0;                                                                         \
-      (void)ck_p1;                                                                         \
+      UNARY_PARAMS_SCALAR                                                                  \
       for (I64 j = i; j < a.count; ++j) {                                                  \
         const CT V = LOAD(DT, v_, a.offset[0] + j);                                        \
         const CT g = LOAD(DT, g_, a.offset[1] + j);                                        \
@@ -162,10 +147,7 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
                       ck_elementwise a GRID_PARAMS) {                                      \
     I64 o[3];                                                                              \
     if (!ew_offsets(&a, 3, o)) return;                                                     \
-    const CT ck_p0 = UNARY_PARAM(a, 0);                                                    \
-    const CT ck_p1 = UNARY_PARAM(a, 1);                                                    \
-    (void)ck_p0;                                                                           \
-    (void)ck_p1;                                                                           \
+    UNARY_PARAMS_SCALAR                                                                    \
     const CT V = LOAD(DT, v_, o[0]);                                                       \
     const CT g = LOAD(DT, g_, o[1]);                                                       \
     STORE(DT, dx_, o[2], EXPR);                                                            \

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/numeric.hpp"
+#include "elementwise/unary_grad_rows.hpp"
 #include "plan_kit.hpp"
 
 namespace chorus::ops::elementwise {
@@ -218,33 +219,6 @@ chorus_status plan_unary(const chorus_op_record& op, const DeviceTraits& traits,
   return CHORUS_OK;
 }
 
-// The rows of unary_grad_table.h: their kernel stem and whether they have a
-// y form (kernels unary_grad_<name>_x_* and _y_*, elementwise.cl).
-struct GradRow {
-  int op;
-  const char* name;
-  bool from_y;
-};
-#define Y_NONE false
-#define Y_ANY true
-#define Y_ALPHA_POSITIVE true
-#define Y_ALPHA_NONNEGATIVE true
-#define UNARY_GRAD(NAME, name, FROM_Y, ...) {CHORUS_UNARY_##NAME, #name, FROM_Y},
-constexpr GradRow kGrad[] = {
-#include "elementwise/unary_grad_table.h"
-};
-#undef UNARY_GRAD
-#undef Y_NONE
-#undef Y_ANY
-#undef Y_ALPHA_POSITIVE
-#undef Y_ALPHA_NONNEGATIVE
-
-const GradRow* grad_row(int op) {
-  for (const GradRow& g : kGrad)
-    if (g.op == op) return &g;
-  return nullptr;
-}
-
 chorus_status plan_unary_backward(const chorus_op_record& op, const DeviceTraits& traits,
                                   Plan* plan, std::string* why) {
   if (const chorus_status s = check_record(op, 3, sizeof(chorus_unary_backward_attrs), why))
@@ -253,7 +227,7 @@ chorus_status plan_unary_backward(const chorus_op_record& op, const DeviceTraits
   const Tensor* ops[3] = {&op.tensors[0], &op.tensors[1], &op.tensors[2]};
   const chorus_dtype d = ops[2]->dtype;
   const GradRow* g = grad_row(static_cast<int>(attrs.op));
-  if (!g || (attrs.from_output && !g->from_y)) {
+  if (!g || (attrs.from_output && g->from_y == GradFromY::none)) {
     *why = "unary_backward op " + std::to_string(static_cast<int>(attrs.op)) +
            (attrs.from_output ? " from y" : "") + " is not one this backend knows";
     return CHORUS_ERROR_UNSUPPORTED;
@@ -394,8 +368,8 @@ void variants(std::vector<VariantOp>* out) {
         out->push_back(variant(CHORUS_OP_UNARY, a, {view(l, d), out_view(l, d)}));
       }
       if (!is_int(d))
-        for (const GradRow& g : kGrad)
-          for (int from_y = 0; from_y <= (g.from_y ? 1 : 0); ++from_y) {
+        for (const GradRow& g : kGradRows)
+          for (int from_y = 0; from_y <= (g.from_y != GradFromY::none ? 1 : 0); ++from_y) {
             chorus_unary_backward_attrs a{};
             a.op = static_cast<chorus_unary_op>(g.op);
             a.from_output = from_y;

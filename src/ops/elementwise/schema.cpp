@@ -10,11 +10,13 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "common/numeric.hpp"
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
 #include "core/op_schema.hpp"
+#include "elementwise/unary_grad_rows.hpp"
 
 namespace chorus::ops::elementwise {
 namespace {
@@ -106,41 +108,22 @@ chorus_status normalise_unary(Call& call) {
 
 // ---- unary_backward: the rows of unary_grad_table.h
 
-enum class FromY { none, any, alpha_positive, alpha_nonnegative };
-struct GradRow {
-  int32_t op;
-  const char* label;  // "relu_backward"
-  FromY from_y;
-};
-#define Y_NONE FromY::none
-#define Y_ANY FromY::any
-#define Y_ALPHA_POSITIVE FromY::alpha_positive
-#define Y_ALPHA_NONNEGATIVE FromY::alpha_nonnegative
-#define UNARY_GRAD(NAME, name, FROM_Y, ...) {CHORUS_UNARY_##NAME, #name "_backward", FROM_Y},
-const GradRow kGrad[] = {
-#include "elementwise/unary_grad_table.h"
-};
-#undef UNARY_GRAD
-#undef Y_NONE
-#undef Y_ANY
-#undef Y_ALPHA_POSITIVE
-#undef Y_ALPHA_NONNEGATIVE
-
-const GradRow* grad_row(int32_t op) {
-  for (const GradRow& g : kGrad)
-    if (g.op == op) return &g;
-  return nullptr;
-}
-
 std::string grad_op_list() {
   std::string names;
-  for (const GradRow& g : kGrad) names += (names.empty() ? "" : ", ") + std::string(kUnary[g.op].name);
+  for (const GradRow& g : kGradRows) names += (names.empty() ? "" : ", ") + std::string(g.name);
   return names;
 }
 
+// "relu_backward": the gradient's name in messages.
 const char* unary_backward_label(const unsigned char* attrs) {
-  const GradRow* g = grad_row(attr_i32(attrs, offsetof(chorus_unary_backward_attrs, op)));
-  return g ? g->label : "unary_backward";
+  static const auto labels = [] {
+    std::vector<std::string> all(CHORUS_UNARY_COUNT_);
+    for (const GradRow& g : kGradRows) all[static_cast<size_t>(g.op)] = std::string(g.name) + "_backward";
+    return all;
+  }();
+  const int32_t op = attr_i32(attrs, offsetof(chorus_unary_backward_attrs, op));
+  const GradRow* g = grad_row(op);
+  return g ? labels[static_cast<size_t>(op)].c_str() : "unary_backward";
 }
 
 chorus_status normalise_unary_backward(Call& call) {
@@ -157,26 +140,26 @@ chorus_status normalise_unary_backward(Call& call) {
   if (a.from_output) {
     const char* name = kUnary[a.op].name;
     switch (g->from_y) {
-      case FromY::none:
+      case GradFromY::none:
         return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
                          "from_output is 1, but %s's gradient needs the forward's input x "
                          "(from_output 0)",
                          name);
-      case FromY::alpha_positive:
+      case GradFromY::alpha_positive:
         if (!(a.alpha > 0))
           return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
                            "from_output is 1, but with alpha %g <= 0 %s's output does not tell "
                            "which side of 0 x was: pass x (from_output 0)",
                            a.alpha, name);
         break;
-      case FromY::alpha_nonnegative:
+      case GradFromY::alpha_nonnegative:
         if (!(a.alpha >= 0))
           return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
                            "from_output is 1, but with alpha %g < 0 %s's output does not tell "
                            "which side of 0 x was: pass x (from_output 0)",
                            a.alpha, name);
         break;
-      case FromY::any:
+      case GradFromY::any:
         break;
     }
   }
@@ -258,7 +241,7 @@ void register_math() {
   // Per op: floats where unary_grad_table.h has a row, none elsewhere (for
   // chorus_op_info and the op table; normalise refuses those ops by name).
   std::vector<uint32_t> grad_dtypes(CHORUS_UNARY_COUNT_, 0);
-  for (const GradRow& g : kGrad) grad_dtypes[static_cast<size_t>(g.op)] = FLOATS;
+  for (const GradRow& g : kGradRows) grad_dtypes[static_cast<size_t>(g.op)] = FLOATS;
   grad.attrs = {{"op", CHORUS_ATTR_ENUM, offsetof(chorus_unary_backward_attrs, op), 0,
                  unary_names(), grad_dtypes, "chorus_unary_op"},
                 {"from_output", CHORUS_ATTR_BOOL,
