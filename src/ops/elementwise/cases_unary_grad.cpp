@@ -210,7 +210,7 @@ void set_grad_check(const GradRow& row, const chorus_unary_backward_attrs& a, Ch
 
 // The matrix row: "sigmoid_backward" (from x), "sigmoid_backward_from_y".
 std::string case_op(const GradRow& row, bool from_y) {
-  return std::string(row.name) + (from_y ? "_backward_from_y" : "_backward");
+  return std::string(row.label) + (from_y ? "_from_y" : "");
 }
 
 // Every 16-bit input against normal dy.

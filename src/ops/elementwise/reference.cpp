@@ -2,9 +2,8 @@
 // (the REFERENCE formulas of unary_table.h), binary, compare, where. Every
 // tensor has the output's shape (broadcasts are stride 0), so each is one
 // loop over the output's elements.
-#include <array>
-
 #include "elementwise/unary_grad_math.hpp"
+#include "elementwise/unary_grad_rows.hpp"
 #include "reference_common.hpp"
 
 namespace chorus::ops::elementwise {
@@ -72,15 +71,6 @@ constexpr bool kIeee[] = {
 #include "elementwise/unary_table.h"
 #undef UNARY_OP
 };
-
-// Which ops have a gradient row.
-constexpr auto kHasGrad = [] {
-  std::array<bool, CHORUS_UNARY_COUNT_> has{};
-#define UNARY_GRAD(NAME, ...) has[CHORUS_UNARY_##NAME] = true;
-#include "elementwise/unary_grad_table.h"
-#undef UNARY_GRAD
-  return has;
-}();
 
 template <typename T>
 void unary_loop(int op, const Tensor& x, const Tensor& y, double alpha, double beta) {
@@ -163,7 +153,7 @@ void unary_grad_loop(int op, bool from_y, const Tensor& in, const Tensor& dy, co
 chorus_status run_unary_backward(const BoundOp& op) {
   const auto& a = op.attrs_as<chorus_unary_backward_attrs>();
   const int32_t code = a.op;
-  if (code < 0 || code >= CHORUS_UNARY_COUNT_ || !kHasGrad[code])
+  if (code < 0 || code >= CHORUS_UNARY_COUNT_ || !grad_row(code))
     return unsupported("unary_backward op " + std::to_string(code) +
                        " is not one the reference knows");
   const Tensor& dx = op[2];

@@ -116,14 +116,8 @@ std::string grad_op_list() {
 
 // "relu_backward": the gradient's name in messages.
 const char* unary_backward_label(const unsigned char* attrs) {
-  static const auto labels = [] {
-    std::vector<std::string> all(CHORUS_UNARY_COUNT_);
-    for (const GradRow& g : kGradRows) all[static_cast<size_t>(g.op)] = std::string(g.name) + "_backward";
-    return all;
-  }();
-  const int32_t op = attr_i32(attrs, offsetof(chorus_unary_backward_attrs, op));
-  const GradRow* g = grad_row(op);
-  return g ? labels[static_cast<size_t>(op)].c_str() : "unary_backward";
+  const GradRow* g = grad_row(attr_i32(attrs, offsetof(chorus_unary_backward_attrs, op)));
+  return g ? g->label : "unary_backward";
 }
 
 chorus_status normalise_unary_backward(Call& call) {

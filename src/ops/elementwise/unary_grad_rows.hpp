@@ -13,7 +13,8 @@ enum class GradFromY { none, any, alpha_positive, alpha_nonnegative };
 
 struct GradRow {
   chorus_unary_op op;
-  const char* name;  // the unary op's: kernels unary_grad_<name>_x/_y, cases <name>_backward
+  const char* name;   // the unary op's: kernels unary_grad_<name>_x/_y
+  const char* label;  // "<name>_backward": messages, case rows
   GradFromY from_y;
   bool exact;  // CHECK is EXACT (a selection of dy or 0)
 };
@@ -25,7 +26,7 @@ struct GradRow {
 #define EXACT true
 #define BOUND false
 #define UNARY_GRAD(NAME, name, FROM_Y, KX, KY, RX, RY, CHECK, ...) \
-  GradRow{CHORUS_UNARY_##NAME, #name, FROM_Y, CHECK},
+  GradRow{CHORUS_UNARY_##NAME, #name, #name "_backward", FROM_Y, CHECK},
 inline constexpr GradRow kGradRows[] = {
 #include "elementwise/unary_grad_table.h"
 };
