@@ -33,7 +33,7 @@ extern "C" {
  * built exactly as against that older header: items marked "since 2.N"
  * disappear. The plugin-ABI tests build a 2.0 plugin this way. */
 #ifndef CHORUS_ABI_LEVEL
-#define CHORUS_ABI_LEVEL 5
+#define CHORUS_ABI_LEVEL 6
 #endif
 #define CHORUS_MAX_RANK 8
 #define CHORUS_NAME_SIZE 128
@@ -297,6 +297,13 @@ typedef enum chorus_op_kind {
 #endif
 #if CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_UNARY_BACKWARD = 24,         /* x or y, dy, dx          chorus_unary_backward_attrs (since 2.5) */
+#endif
+#if CHORUS_ABI_LEVEL >= 6
+  CHORUS_OP_LAYER_NORM_BACKWARD = 25,    /* x, gamma?, dy, dx?, dgamma?, dbeta?
+                                                                    chorus_norm_attrs (since 2.6) */
+  CHORUS_OP_RMS_NORM_BACKWARD = 26,      /* x, gamma?, dy, dx?, dgamma?  chorus_norm_attrs (since 2.6) */
+  CHORUS_OP_COUNT_ = 27,
+#elif CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_COUNT_ = 25,
 #elif CHORUS_ABI_LEVEL >= 4
   CHORUS_OP_COUNT_ = 24,
@@ -774,6 +781,26 @@ CHORUS_API chorus_status chorus_unary_backward(chorus_queue queue,
                                                const chorus_unary_backward_attrs* attrs,
                                                const chorus_tensor* input,
                                                const chorus_tensor* dy, const chorus_tensor* dx);
+#endif
+#if CHORUS_ABI_LEVEL >= 6
+/* The gradients of chorus_layer_norm from its input x, gamma (may be NULL:
+ * no affine scale) and dy (x's shape), with the same eps: dx (x's shape),
+ * dgamma and dbeta ([last], summed over every row). Any of the three may be
+ * NULL, not all; the mean and 1/sqrt(var + eps) are recomputed from x, as
+ * the forward computes them. dx may be dy itself (in place). dgamma and
+ * dbeta are fixed-order sums: the same bits run after run. Since 2.6. */
+CHORUS_API chorus_status chorus_layer_norm_backward(chorus_queue queue, const chorus_tensor* x,
+                                                    const chorus_tensor* gamma,
+                                                    const chorus_tensor* dy, double eps,
+                                                    const chorus_tensor* dx,
+                                                    const chorus_tensor* dgamma,
+                                                    const chorus_tensor* dbeta);
+/* The gradients of chorus_rms_norm: dx and dgamma, as above. Since 2.6. */
+CHORUS_API chorus_status chorus_rms_norm_backward(chorus_queue queue, const chorus_tensor* x,
+                                                  const chorus_tensor* gamma,
+                                                  const chorus_tensor* dy, double eps,
+                                                  const chorus_tensor* dx,
+                                                  const chorus_tensor* dgamma);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

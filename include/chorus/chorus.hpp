@@ -493,6 +493,21 @@ inline void unary_backward(const Queue& q, chorus_unary_op op, const Tensor& v, 
   unary_backward(q, op, alpha, 0, v, dy, dx, from_output);
 }
 #endif
+#if CHORUS_ABI_LEVEL >= 6
+// The gradients of layer_norm and rms_norm from the forward's x, gamma (may
+// be nullptr) and eps, and dy: dx, dgamma and dbeta, each nullptr when not
+// wanted (not all). dx may be dy itself.
+inline void layer_norm_backward(const Queue& q, const Tensor& x, const Tensor* gamma,
+                                const Tensor& dy, double eps, const Tensor* dx,
+                                const Tensor* dgamma = nullptr, const Tensor* dbeta = nullptr) {
+  check(chorus_layer_norm_backward(q.get(), &x, gamma, &dy, eps, dx, dgamma, dbeta));
+}
+inline void rms_norm_backward(const Queue& q, const Tensor& x, const Tensor* gamma,
+                              const Tensor& dy, double eps, const Tensor* dx,
+                              const Tensor* dgamma = nullptr) {
+  check(chorus_rms_norm_backward(q.get(), &x, gamma, &dy, eps, dx, dgamma));
+}
+#endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,
                 std::initializer_list<const chorus_tensor*> tensors) {

@@ -1,7 +1,7 @@
-// kokkos.cpp — layer norm and RMS norm on the Kokkos backend, in the rows
-// normal form (backend.h): the row is the last axis, the outer axes arrive
-// collapsed (possibly none); gamma and beta, when present, have x's shape
-// with stride 0 on every axis but the row.
+// kokkos.cpp — layer norm and RMS norm, and their gradients, on the Kokkos
+// backend, in the rows normal form (backend.h): the row is the last axis, the
+// outer axes arrive collapsed (possibly none); gamma and beta, when present,
+// have x's shape with stride 0 on every axis but the row.
 //
 // One TeamPolicy team per row. The mean and the variance are fixed-chunk
 // sums (kokkos_rows.hpp), so the result is deterministic on every execution
@@ -97,9 +97,179 @@ chorus_status run_norm(const Exec& exec, const BoundOp& op) {
   return CHORUS_OK;
 }
 
+// ------------------------------------------------------------- gradients
+//
+// Slots: layer_norm_backward [x, gamma?, dy, dx?, dgamma?, dbeta?],
+// rms_norm_backward [x, gamma?, dy, dx?, dgamma?]. dy and dx have x's shape;
+// dgamma and dbeta have extent 1 on every outer axis and n on the row (the
+// sum over x's rows). With g = dy * gamma, d = x - mean (RMS norm: d = x),
+// r = 1 / sqrt(var + eps):
+//   dx = r * (g - sum(g)/n [layer norm only] - d * r^2 * sum(g * d)/n),
+//   dgamma = sum over rows of dy * d * r, dbeta = sum over rows of dy.
+// Three kernels, in queue order: each row's mean and r (the forward's
+// fixed-chunk sums, so the statistics are the forward's bits) into a
+// scratch view; then dgamma and dbeta, one thread per feature summing its
+// column over the rows in row order (deterministic, no atomics); then dx,
+// one team per row. dx may be dy itself: the column sums read dy before the
+// dx kernel writes it, and that kernel reads each row before writing it.
+
+struct NormBackwardParams {
+  int64_t n;
+  int64_t stride[6];  // last-axis strides of x, gamma, dy, dx, dgamma, dbeta
+  int64_t dgamma_offset, dbeta_offset;
+  bool subtract_mean, has_gamma, has_dx, has_dgamma, has_dbeta;
+  double eps;
+};
+
+template <chorus_dtype D>
+void norm_backward_kernel(const Exec& exec, const Walk<4>& rows, const NormBackwardParams& p,
+                          const unsigned char* x, const unsigned char* gamma,
+                          const unsigned char* dy, unsigned char* dx, unsigned char* dgamma,
+                          unsigned char* dbeta) {
+  using S = Storage<D>;
+  using T = typename S::compute;
+  const bool stats_needed = rows.count > 0 && (p.has_dx || p.has_dgamma);
+  // Row r's mean at 2r, its r = 1 / sqrt(var + eps) at 2r + 1.
+  Kokkos::View<T*, Memory> stats(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "chorus::norm_backward stats"),
+      stats_needed ? 2 * rows.count : 0);
+  if (stats_needed)
+    Kokkos::parallel_for(
+        "chorus::norm_backward_stats", row_policy<T>(exec, rows.count),
+        KOKKOS_LAMBDA(const Member& team) {
+          int64_t at[4];
+          const int64_t row = team.league_rank();
+          rows.locate(row, at);
+          const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+          const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * p.stride[0]); };
+          const T count = static_cast<T>(p.n);
+          T centre = T(0);
+          if (p.subtract_mean) centre = chunked_sum<T>(team, partial, p.n, x_at) / count;
+          const T squares = chunked_sum<T>(team, partial, p.n, [&](int64_t j) {
+            const T centred = x_at(j) - centre;
+            return centred * centred;
+          });
+          const T r = T(1) / math::sqrt(squares / count + static_cast<T>(p.eps));
+          Kokkos::single(Kokkos::PerTeam(team), [&]() {
+            stats(2 * row) = centre;
+            stats(2 * row + 1) = r;
+          });
+        });
+  if (p.has_dgamma || p.has_dbeta)
+    Kokkos::parallel_for(
+        "chorus::norm_backward_columns", Range(exec, 0, p.n), KOKKOS_LAMBDA(int64_t j) {
+          T sum_g_z = T(0), sum_dy = T(0);
+          for (int64_t row = 0; row < rows.count; ++row) {
+            int64_t at[4];
+            rows.locate(row, at);
+            const T g = S::load(dy, at[2] + j * p.stride[2]);
+            if (p.has_dgamma) {
+              const T d = S::load(x, at[0] + j * p.stride[0]) - stats(2 * row);
+              sum_g_z += g * (d * stats(2 * row + 1));
+            }
+            sum_dy += g;
+          }
+          if (p.has_dgamma) S::store(dgamma, p.dgamma_offset + j * p.stride[4], sum_g_z);
+          if (p.has_dbeta) S::store(dbeta, p.dbeta_offset + j * p.stride[5], sum_dy);
+        });
+  if (p.has_dx && rows.count > 0)
+    Kokkos::parallel_for(
+        "chorus::norm_backward_dx", row_policy<T>(exec, rows.count),
+        KOKKOS_LAMBDA(const Member& team) {
+          int64_t at[4];
+          const int64_t row = team.league_rank();
+          rows.locate(row, at);
+          const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+          const T centre = stats(2 * row), r = stats(2 * row + 1);
+          const T count = static_cast<T>(p.n);
+          const auto d_at = [&](int64_t j) { return S::load(x, at[0] + j * p.stride[0]) - centre; };
+          const auto g_at = [&](int64_t j) {
+            T g = S::load(dy, at[2] + j * p.stride[2]);
+            if (p.has_gamma) g *= S::load(gamma, at[1] + j * p.stride[1]);
+            return g;
+          };
+          T c1 = T(0);
+          if (p.subtract_mean) c1 = chunked_sum<T>(team, partial, p.n, g_at) / count;
+          const T sum_g_d =
+              chunked_sum<T>(team, partial, p.n, [&](int64_t j) { return g_at(j) * d_at(j); });
+          const T c2 = r * r * sum_g_d / count;
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n), [&](int64_t j) {
+            S::store(dx, at[3] + j * p.stride[3], r * (g_at(j) - c1 - d_at(j) * c2));
+          });
+        });
+  // The statistics are freed on return; a device space may still be running.
+  if (stats_needed) exec.fence();
+}
+
+template <bool SubtractMean>
+chorus_status check_norm_backward(const BoundOp& op) {
+  const char* name = SubtractMean ? "layer_norm_backward" : "rms_norm_backward";
+  const uint32_t slots = SubtractMean ? 6u : 5u;
+  const chorus_backend_tensor& x = op[0];
+  if (op.count != slots)
+    return unsupported(name, std::to_string(op.count) + " tensors; the op has " +
+                                 std::to_string(slots) + " slots");
+  if (x.rank == 0) return unsupported(name, "x has rank 0");
+  if (!is_float_dtype(x.dtype)) return unsupported_dtype(name, x.dtype);
+  if (!op.has(2)) return unsupported(name, "dy is absent");
+  const uint32_t last = x.rank - 1;
+  for (uint32_t i = 1; i < op.count; ++i) {
+    if (!op.has(i)) continue;  // an absent gamma, dx, dgamma or dbeta
+    const chorus_backend_tensor& t = op[i];
+    if (t.dtype != x.dtype) return unsupported_dtype(name, t.dtype);
+    if (t.rank != x.rank)
+      return unsupported(name, "every tensor must have x's rank (the normal form)");
+    for (uint32_t k = 0; k < x.rank; ++k) {
+      // dgamma and dbeta (slots 4, 5) are one row: extent 1 on the outer axes.
+      const int64_t want = i >= 4 && k < last ? 1 : x.shape[k];
+      if (t.shape[k] != want)
+        return unsupported(name, "tensor " + std::to_string(i) + " has extent " +
+                                     std::to_string(t.shape[k]) + " on axis " + std::to_string(k) +
+                                     "; the normal form has " + std::to_string(want));
+    }
+  }
+  return CHORUS_OK;
+}
+
+template <bool SubtractMean>
+chorus_status run_norm_backward(const Exec& exec, const BoundOp& op) {
+  const chorus_backend_tensor& x = op[0];
+  const chorus_backend_tensor* gamma = op.has(1) ? &op[1] : nullptr;
+  const chorus_backend_tensor& dy = op[2];
+  const chorus_backend_tensor* dx = op.has(3) ? &op[3] : nullptr;
+  const chorus_backend_tensor* dgamma = op.has(4) ? &op[4] : nullptr;
+  const chorus_backend_tensor* dbeta = SubtractMean && op.has(5) ? &op[5] : nullptr;
+  const uint32_t last = x.rank - 1;
+  const chorus_backend_tensor* const views[4] = {&x, gamma, &dy, dx};
+  const Walk<4> rows = make_walk<4>(0, last, x.shape, views);
+  const auto stride_of = [&](const chorus_backend_tensor* t) { return t ? t->strides[last] : 0; };
+  const NormBackwardParams p{x.shape[last],
+                             {x.strides[last], stride_of(gamma), dy.strides[last], stride_of(dx),
+                              stride_of(dgamma), stride_of(dbeta)},
+                             dgamma ? dgamma->offset : 0,
+                             dbeta ? dbeta->offset : 0,
+                             SubtractMean,
+                             gamma != nullptr,
+                             dx != nullptr,
+                             dgamma != nullptr,
+                             dbeta != nullptr,
+                             attrs_of<chorus_norm_attrs>(op).eps};
+  const bool ok = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+    norm_backward_kernel<D>(exec, rows, p, data_of(x), gamma ? data_of(*gamma) : nullptr,
+                            data_of(dy), dx ? data_of(*dx) : nullptr,
+                            dgamma ? data_of(*dgamma) : nullptr, dbeta ? data_of(*dbeta) : nullptr);
+  });
+  if (!ok) return check_norm_backward<SubtractMean>(op);
+  return CHORUS_OK;
+}
+
 void register_kokkos() {
   register_op(CHORUS_OP_LAYER_NORM, {sizeof(chorus_norm_attrs), check_norm<true>, run_norm<true>});
   register_op(CHORUS_OP_RMS_NORM, {sizeof(chorus_norm_attrs), check_norm<false>, run_norm<false>});
+  register_op(CHORUS_OP_LAYER_NORM_BACKWARD,
+              {sizeof(chorus_norm_attrs), check_norm_backward<true>, run_norm_backward<true>});
+  register_op(CHORUS_OP_RMS_NORM_BACKWARD,
+              {sizeof(chorus_norm_attrs), check_norm_backward<false>, run_norm_backward<false>});
 }
 
 }  // namespace chorus::ops::norm

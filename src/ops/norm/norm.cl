@@ -113,3 +113,132 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
   const ACC r = K(1.0) / sqrt(q / (ACC)n + eps);
   NORM_WRITE(K(0.0), r);
 }
+
+/* The gradients (layer_norm_backward, rms_norm_backward). Operands of the
+ * row kernel: 0 x, 1 dy, 2 gamma (may be absent), 3 dx (may be absent).
+ * The statistics are the forward's, computed the same way (the mean, then
+ * the squares around it); the second pass also sums g = dy * gamma and
+ * g * d, d = x - mean, so that
+ *   dx = r * (g - sum(g)/n - d * r^2 * sum(g * d)/n),  r = 1/sqrt(var + eps)
+ * (RMS norm: d = x, no sum(g) term) takes three passes over the row. With
+ * write_stats thread 0 also stores (mean, r) of each row there for
+ * the parameter gradients; with write_dx 0 nothing else is written. dx may
+ * be dy's very memory: the work-item that writes dx_j read dy_j itself,
+ * earlier, and the parameter gradients run before this writes dx. */
+#define NORM_BACKWARD_KERNEL(name, LAYER)                                                 \
+  KERNEL void name(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL const T* gamma,            \
+                   GLOBAL T* dx, GLOBAL ACC* stats, ck_rows a, ACC eps, I32 has_gamma,      \
+                   I32 write_stats, I32 write_dx GRID_PARAMS) {                             \
+    NORM_SHARED                                                                             \
+    const I64 row = ROW_INDEX();                                                            \
+    ROW_SKIP_PAST_END(row)                                                                  \
+    I64 base[4];                                                                            \
+    row_bases(&a, row, 4, base);                                                            \
+    const I64 n = a.n;                                                                      \
+    ACC mean = K(0.0);                                                                      \
+    if (LAYER) {                                                                            \
+      VCT vs = VSPLAT(K(0.0));                                                              \
+      FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);                       \
+      ACC s;                                                                                \
+      LANES_COMBINE(ACC, vs, s, N_SUM);                                                     \
+      FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));                    \
+      ROW_COMBINE(ACC, shared, s, N_SUM);                                                   \
+      mean = s / (ACC)n;                                                                    \
+    }                                                                                       \
+    VCT vq = VSPLAT(K(0.0)), vg = VSPLAT(K(0.0)), vgd = VSPLAT(K(0.0));                     \
+    FOR_ROW_VECTORS(j, 0, n) {                                                              \
+      const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;                                 \
+      VCT g = row_loadv(dy, &a, 1, base[1], j);                                             \
+      if (has_gamma) g = g * row_loadv(gamma, &a, 2, base[2], j);                           \
+      vq += d * d;                                                                          \
+      vg += g;                                                                              \
+      vgd += g * d;                                                                         \
+    }                                                                                       \
+    ACC q, sg, sgd;                                                                         \
+    LANES_COMBINE(ACC, vq, q, N_SUM);                                                       \
+    LANES_COMBINE(ACC, vg, sg, N_SUM);                                                      \
+    LANES_COMBINE(ACC, vgd, sgd, N_SUM);                                                    \
+    {                                                                                       \
+      FOR_ROW_TAIL(j, 0, n) {                                                               \
+        const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;                        \
+        ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                                    \
+        if (has_gamma) g = g * LOAD(DT, gamma, row_at(&a, 2, base[2], j));                  \
+        q += d * d;                                                                         \
+        sg += g;                                                                            \
+        sgd += g * d;                                                                       \
+      }                                                                                     \
+    }                                                                                       \
+    ROW_COMBINE(ACC, shared, q, N_SUM);                                                     \
+    ROW_COMBINE(ACC, shared, sg, N_SUM);                                                    \
+    ROW_COMBINE(ACC, shared, sgd, N_SUM);                                                   \
+    const ACC r = K(1.0) / sqrt(q / (ACC)n + eps);                                          \
+    if (write_stats && ROW_THREAD() == 0) {                                                     \
+      stats[2 * row] = mean;                                                                \
+      stats[2 * row + 1] = r;                                                               \
+    }                                                                                       \
+    if (write_dx) {                                                                         \
+      const ACC c1 = LAYER ? sg / (ACC)n : K(0.0);                                          \
+      const ACC c2 = r * r * sgd / (ACC)n;                                                  \
+      FOR_ROW_VECTORS(j, 0, n) {                                                            \
+        const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;                               \
+        VCT g = row_loadv(dy, &a, 1, base[1], j);                                           \
+        if (has_gamma) g = g * row_loadv(gamma, &a, 2, base[2], j);                         \
+        row_storev(dx, &a, 3, base[3], j, r * (g - c1 - d * c2));                           \
+      }                                                                                     \
+      {                                                                                     \
+        FOR_ROW_TAIL(j, 0, n) {                                                             \
+          const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;                      \
+          ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                                  \
+          if (has_gamma) g = g * LOAD(DT, gamma, row_at(&a, 2, base[2], j));                \
+          STORE(DT, dx, row_at(&a, 3, base[3], j), r * (g - c1 - d * c2));                  \
+        }                                                                                   \
+      }                                                                                     \
+    }                                                                                       \
+  }
+
+NORM_BACKWARD_KERNEL(layer_norm_backward, 1)
+NORM_BACKWARD_KERNEL(rms_norm_backward, 0)
+
+/* dgamma = sum over rows of dy * d * r, dbeta = sum over rows of dy, in two
+ * fixed-order steps (no atomics: the same bits run after run, whatever the
+ * grid). Step 1: work-item p * n + j sums column j over rows
+ * [p * per_part, (p + 1) * per_part) into partial[2 (p n + j)] (dgamma's)
+ * and partial[2 (p n + j) + 1] (dbeta's); x and dy are operands 0 and 1 of
+ * the row kernel's ck_rows, stats its (mean, r) per row. */
+KERNEL void norm_param_grad_partial(GLOBAL const T* x, GLOBAL const T* dy,
+                                    GLOBAL const ACC* stats, GLOBAL ACC* partial, ck_rows a,
+                                    I64 per_part, I64 parts GRID_PARAMS) {
+  const I64 item = global_id(0);
+  const I64 n = a.n;
+  if (item >= parts * n) return;
+  const I64 p = item / n, j = item - p * n;
+  const I64 first = p * per_part;
+  const I64 end = first + per_part < a.rows ? first + per_part : a.rows;
+  ACC sg = K(0.0), sb = K(0.0);
+  for (I64 row = first; row < end; ++row) {
+    I64 base[2];
+    row_bases(&a, row, 2, base);
+    const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));
+    const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - stats[2 * row];
+    sg += g * (d * stats[2 * row + 1]);
+    sb += g;
+  }
+  partial[2 * item] = sg;
+  partial[2 * item + 1] = sb;
+}
+
+/* Step 2: work-item j adds the parts of column j in order and stores
+ * dgamma_j and dbeta_j (either may be absent) at offset + j * stride. */
+KERNEL void norm_param_grad_final(GLOBAL const ACC* partial, GLOBAL T* dgamma, GLOBAL T* dbeta,
+                                  I64 n, I64 parts, I32 has_dgamma, I32 has_dbeta, I64 g_offset,
+                                  I64 g_stride, I64 b_offset, I64 b_stride GRID_PARAMS) {
+  const I64 j = global_id(0);
+  if (j >= n) return;
+  ACC sg = K(0.0), sb = K(0.0);
+  for (I64 p = 0; p < parts; ++p) {
+    sg += partial[2 * (p * n + j)];
+    sb += partial[2 * (p * n + j) + 1];
+  }
+  if (has_dgamma) STORE(DT, dgamma, g_offset + j * g_stride, sg);
+  if (has_dbeta) STORE(DT, dbeta, b_offset + j * b_stride, sb);
+}

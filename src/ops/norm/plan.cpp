@@ -3,7 +3,8 @@
 // gamma and beta ([outer..., row], gamma and beta stride 0 on the outer
 // axes), the row the last axis. norm.cl numbers its operands 0 x, 1 y,
 // 2 gamma, 3 beta; the slots are layer_norm's [x, gamma?, beta?, y] and
-// rms_norm's [x, gamma?, y].
+// rms_norm's [x, gamma?, y]. Their gradients: plan_norm_backward.
+#include <algorithm>
 #include <string>
 
 #include "plan_kit.hpp"
@@ -58,6 +59,97 @@ chorus_status plan_norm(const chorus_op_record& op, const DeviceTraits& traits, 
   return CHORUS_OK;
 }
 
+// The gradients: slots x, gamma?, dy, dx?, dgamma?, dbeta? (layer norm;
+// RMS norm has no dbeta). Launches, in this order (dx may be dy's memory,
+// so everything that reads dy for the parameter gradients comes first):
+//   with dgamma or dbeta: the row kernel writes each row's (mean, r) to
+//     scratch 0; norm_param_grad_partial sums column j over a fixed range of
+//     rows per work-item into scratch 1; norm_param_grad_final adds those
+//     ranges in order into dgamma and dbeta;
+//   with dx: the row kernel again, writing dx.
+// All launches are kernels of one program (norm.cl, the row layout of x,
+// dy, gamma and dx).
+chorus_status plan_norm_backward(const chorus_op_record& op, const DeviceTraits& traits,
+                                 Plan* plan, std::string* why) {
+  const bool layer = op.kind == CHORUS_OP_LAYER_NORM_BACKWARD;
+  if (const chorus_status s = check_record(op, layer ? 6 : 5, sizeof(chorus_norm_attrs), why))
+    return s;
+  const Tensor& x = op.tensors[0];
+  if (x.rank == 0 || is_int(x.dtype)) {
+    *why = "norms take floats with at least one axis";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  constexpr int kGamma = 1, kDx = 3, kDgamma = 4, kDbeta = 5;
+  const bool has_gamma = present(op.tensors[kGamma]);
+  const bool has_dx = present(op.tensors[kDx]);
+  const bool has_dgamma = present(op.tensors[kDgamma]);
+  const bool has_dbeta = layer && present(op.tensors[kDbeta]);
+  const RowLayout r = row_layout(op, {0, 2, kGamma, kDx}, 1);
+  const double eps = attrs_of<chorus_norm_attrs>(op).eps;
+  const ProgramSpec program = row_program(traits, "norm", "norm.cl", x.dtype, r.layout,
+                                          row_vw(traits.tuning, x.dtype));
+  const int acc = x.dtype == CHORUS_DTYPE_F64 ? 8 : 4;
+  const int64_t rows = r.args.rows, n = r.args.n;
+  const auto row_launch = [&](bool stats, bool write_dx) {
+    Launch l;
+    l.program = program;
+    l.kernel = layer ? "layer_norm_backward" : "rms_norm_backward";
+    row_grid(traits.tuning, r.args, &l);
+    l.args = {buffer_arg(0),
+              buffer_arg(2),
+              has_gamma ? buffer_arg(kGamma) : null_arg(),
+              write_dx ? buffer_arg(kDx) : null_arg(),
+              stats ? scratch_arg(0) : null_arg(),
+              bytes_arg(r.args),
+              accumulator_arg(x.dtype, eps),
+              bytes_arg(int32_t{has_gamma}),
+              bytes_arg(int32_t{stats}),
+              bytes_arg(int32_t{write_dx})};
+    patch_rows(l, 5, r);
+    plan->launches.push_back(std::move(l));
+  };
+  if ((has_dgamma || has_dbeta) && n > 0) {
+    // Rows per part: at least 32, and at most 2^18 partial pairs in all.
+    const int64_t max_parts = std::max<int64_t>(1, (int64_t{1} << 18) / n);
+    const int64_t parts_wanted = std::min<int64_t>(max_parts, std::max<int64_t>(1, rows / 32));
+    const int64_t per_part = rows == 0 ? 0 : (rows + parts_wanted - 1) / parts_wanted;
+    const int64_t parts = rows == 0 ? 1 : (rows + per_part - 1) / per_part;
+    plan->scratch_bytes[0] = static_cast<uint64_t>(std::max<int64_t>(rows, 1) * 2 * acc);
+    plan->scratch_bytes[1] = static_cast<uint64_t>(parts * n * 2 * acc);
+    if (rows > 0) row_launch(true, false);
+    Launch p;
+    p.program = program;
+    p.kernel = "norm_param_grad_partial";
+    linear_grid(traits.tuning, static_cast<uint64_t>(parts * n), &p);
+    p.args = {buffer_arg(0),       buffer_arg(2),        scratch_arg(0), scratch_arg(1),
+              bytes_arg(r.args),   bytes_arg(per_part),  bytes_arg(parts)};
+    patch_rows(p, 4, r);
+    plan->launches.push_back(std::move(p));
+    Launch f;
+    f.program = program;
+    f.kernel = "norm_param_grad_final";
+    linear_grid(traits.tuning, static_cast<uint64_t>(n), &f);
+    const Tensor& dg = op.tensors[kDgamma];
+    const Tensor* db = layer ? &op.tensors[kDbeta] : nullptr;
+    f.args = {scratch_arg(1),
+              has_dgamma ? buffer_arg(kDgamma) : null_arg(),
+              has_dbeta ? buffer_arg(kDbeta) : null_arg(),
+              bytes_arg(n),
+              bytes_arg(parts),
+              bytes_arg(int32_t{has_dgamma}),
+              bytes_arg(int32_t{has_dbeta}),
+              bytes_arg(int64_t{0}),
+              bytes_arg(has_dgamma ? dg.strides[dg.rank - 1] : int64_t{0}),
+              bytes_arg(int64_t{0}),
+              bytes_arg(has_dbeta ? db->strides[db->rank - 1] : int64_t{0})};
+    if (has_dgamma) patch_offset(f, 7, 0, kDgamma);
+    if (has_dbeta) patch_offset(f, 9, 0, kDbeta);
+    plan->launches.push_back(std::move(f));
+  }
+  if (has_dx && rows > 0 && n > 0) row_launch(false, true);
+  return CHORUS_OK;
+}
+
 // Each float dtype over contiguous, strided, long and many short rows,
 // with and without gamma and beta.
 void variants(std::vector<VariantOp>* out) {
@@ -72,6 +164,9 @@ void variants(std::vector<VariantOp>* out) {
         const Tensor p = affine ? g : absent();
         out->push_back(variant(CHORUS_OP_LAYER_NORM, a, {x, p, p, x}));
         out->push_back(variant(CHORUS_OP_RMS_NORM, a, {x, p, x}));
+        const Tensor dp = tensor_of(d, {1, x.shape[1]}, {0, 1});
+        out->push_back(variant(CHORUS_OP_LAYER_NORM_BACKWARD, a, {x, p, x, x, dp, dp}));
+        out->push_back(variant(CHORUS_OP_RMS_NORM_BACKWARD, a, {x, p, x, x, dp}));
       }
     }
   }
@@ -82,6 +177,8 @@ void variants(std::vector<VariantOp>* out) {
 void register_plan() {
   register_planner(CHORUS_OP_LAYER_NORM, plan_norm);
   register_planner(CHORUS_OP_RMS_NORM, plan_norm);
+  register_planner(CHORUS_OP_LAYER_NORM_BACKWARD, plan_norm_backward);
+  register_planner(CHORUS_OP_RMS_NORM_BACKWARD, plan_norm_backward);
   register_variants(variants);
 }
 
