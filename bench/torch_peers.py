@@ -125,6 +125,14 @@ def main():
         lambda: torch.softmax(x, dim=-1))
     add("layer_norm", f"{rows}x{row}", rb, 8.0 * rows * row,
         lambda: torch.nn.functional.layer_norm(x, (row,), gamma, beta, 1e-5))
+    # The gradients as chorus bench times them (dx, dgamma, dbeta from x,
+    # gamma and dy), through ATen's own backward with the mean and rstd its
+    # forward saved (chorus recomputes them).
+    dy = torch.rand(rows, row, device=dev, generator=g) - 0.5
+    _, mean, rstd = torch.ops.aten.native_layer_norm(x, [row], gamma, beta, 1e-5)
+    add("layer_norm_backward", f"{rows}x{row}", 3.0 * rows * row * 4, 12.0 * rows * row,
+        lambda: torch.ops.aten.native_layer_norm_backward(dy, x, [row], mean, rstd, gamma, beta,
+                                                          [True, True, True]))
     if hasattr(torch.nn.functional, "rms_norm"):
         add("rms_norm", f"{rows}x{row}", rb, 4.0 * rows * row,
             lambda: torch.nn.functional.rms_norm(x, (row,), gamma, 1e-5))

@@ -273,6 +273,23 @@ int bench(const Args& args) {
   if (wanted(filter, "rms_norm"))
     results.push_back(b.measure("rms_norm", shape_text({rows, row}), row_bytes, 4.0 * rows * row,
                                 [&] { ops::rms_norm(queue, x, &gamma, 1e-5, y); }));
+  // The gradients as training asks for them: dx in place on dy (y's buffer),
+  // dgamma and dbeta; x and dy read, dx written (3 streams; the [row]
+  // parameter gradients are noise); about 12 flops per element.
+  Buffer dgamma_b = device.buffer(static_cast<uint64_t>(row) * 4),
+         dbeta_b = device.buffer(static_cast<uint64_t>(row) * 4);
+  Tensor dgamma(dgamma_b, CHORUS_DTYPE_F32, {row}), dbeta(dbeta_b, CHORUS_DTYPE_F32, {row});
+  if (wanted(filter, "layer_norm_backward"))
+    results.push_back(b.measure("layer_norm_backward", shape_text({rows, row}), 1.5 * row_bytes,
+                                12.0 * rows * row, [&] {
+                                  ops::layer_norm_backward(queue, x, &gamma, y, 1e-5, &y, &dgamma,
+                                                           &dbeta);
+                                }));
+  if (wanted(filter, "rms_norm_backward"))
+    results.push_back(b.measure("rms_norm_backward", shape_text({rows, row}), 1.5 * row_bytes,
+                                9.0 * rows * row, [&] {
+                                  ops::rms_norm_backward(queue, x, &gamma, y, 1e-5, &y, &dgamma);
+                                }));
   if (wanted(filter, "gemm")) {
     const int64_t n = gemm_n;
     Buffer ab = random_buffer(device, queue, n * n, -1, 1, 6),

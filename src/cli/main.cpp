@@ -223,7 +223,7 @@ void usage(FILE* out) {
                "                                  (ops: copy add exp relu_backward gelu_tanh_backward\n"
                "                                  sum softmax log_softmax\n"
                "                                  softmax_backward log_softmax_backward layer_norm\n"
-               "                                  rms_norm cumsum random dropout sgd adamw gemm conv2d\n"
+               "                                  rms_norm layer_norm_backward rms_norm_backward cumsum random dropout sgd adamw gemm conv2d\n"
                "                                  conv2d_backward_data conv2d_backward_weight pool2d\n"
                "                                  pool2d_backward overhead;\n"
                "                                  the table on stdout is Markdown and says which path\n"

@@ -122,7 +122,8 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
  *   dx = r * (g - sum(g)/n - d * r^2 * sum(g * d)/n),  r = 1/sqrt(var + eps)
  * (RMS norm: d = x, no sum(g) term) takes three passes over the row. With
  * write_stats thread 0 also stores (mean, r) of each row there for
- * the parameter gradients; with write_dx 0 nothing else is written. dx may
+ * the parameter gradients; with write_dx 0 nothing else is written (and
+ * dy is not read). dx may
  * be dy's very memory: the work-item that writes dx_j read dy_j itself,
  * earlier, and the parameter gradients run before this writes dx. */
 #define NORM_BACKWARD_KERNEL(name, LAYER)                                                 \
@@ -148,11 +149,13 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
     VCT vq = VSPLAT(K(0.0)), vg = VSPLAT(K(0.0)), vgd = VSPLAT(K(0.0));                     \
     FOR_ROW_VECTORS(j, 0, n) {                                                              \
       const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;                                 \
-      VCT g = row_loadv(dy, &a, 1, base[1], j);                                             \
-      if (has_gamma) g = g * row_loadv(gamma, &a, 2, base[2], j);                           \
       vq += d * d;                                                                          \
-      vg += g;                                                                              \
-      vgd += g * d;                                                                         \
+      if (write_dx) {                                                                       \
+        VCT g = row_loadv(dy, &a, 1, base[1], j);                                           \
+        if (has_gamma) g = g * row_loadv(gamma, &a, 2, base[2], j);                         \
+        vg += g;                                                                            \
+        vgd += g * d;                                                                       \
+      }                                                                                     \
     }                                                                                       \
     ACC q, sg, sgd;                                                                         \
     LANES_COMBINE(ACC, vq, q, N_SUM);                                                       \
@@ -161,11 +164,13 @@ KERNEL void rms_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma, ck_r
     {                                                                                       \
       FOR_ROW_TAIL(j, 0, n) {                                                               \
         const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;                        \
-        ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                                    \
-        if (has_gamma) g = g * LOAD(DT, gamma, row_at(&a, 2, base[2], j));                  \
         q += d * d;                                                                         \
-        sg += g;                                                                            \
-        sgd += g * d;                                                                       \
+        if (write_dx) {                                                                     \
+          ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));                                  \
+          if (has_gamma) g = g * LOAD(DT, gamma, row_at(&a, 2, base[2], j));                \
+          sg += g;                                                                          \
+          sgd += g * d;                                                                     \
+        }                                                                                   \
       }                                                                                     \
     }                                                                                       \
     ROW_COMBINE(ACC, shared, q, N_SUM);                                                     \
@@ -201,30 +206,56 @@ NORM_BACKWARD_KERNEL(rms_norm_backward, 0)
 
 /* dgamma = sum over rows of dy * d * r, dbeta = sum over rows of dy, in two
  * fixed-order steps (no atomics: the same bits run after run, whatever the
- * grid). Step 1: work-item p * n + j sums column j over rows
- * [p * per_part, (p + 1) * per_part) into partial[2 (p n + j)] (dgamma's)
- * and partial[2 (p n + j) + 1] (dbeta's); x and dy are operands 0 and 1 of
- * the row kernel's ck_rows, stats its (mean, r) per row. */
+ * grid). Step 1: work-item p * nv + v (nv = ceil(n / VW)) sums columns
+ * j = v VW .. v VW + VW - 1 over rows [p * per_part, (p + 1) * per_part),
+ * a VW-lane vector per row (the columns past n one at a time), into
+ * partial[2 (p n + j)] (dgamma's) and partial[2 (p n + j) + 1] (dbeta's);
+ * x and dy are operands 0 and 1 of the row kernel's ck_rows, stats its
+ * (mean, r) per row. Each column's sum is the same scalar sequence
+ * whichever lane holds it. */
 KERNEL void norm_param_grad_partial(GLOBAL const T* x, GLOBAL const T* dy,
                                     GLOBAL const ACC* stats, GLOBAL ACC* partial, ck_rows a,
                                     I64 per_part, I64 parts GRID_PARAMS) {
   const I64 item = global_id(0);
   const I64 n = a.n;
-  if (item >= parts * n) return;
-  const I64 p = item / n, j = item - p * n;
+  const I64 nv = (n + VW - 1) / VW;
+  if (item >= parts * nv) return;
+  const I64 p = item / nv, j0 = (item - p * nv) * VW;
   const I64 first = p * per_part;
   const I64 end = first + per_part < a.rows ? first + per_part : a.rows;
-  ACC sg = K(0.0), sb = K(0.0);
-  for (I64 row = first; row < end; ++row) {
-    I64 base[2];
-    row_bases(&a, row, 2, base);
-    const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));
-    const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - stats[2 * row];
-    sg += g * (d * stats[2 * row + 1]);
-    sb += g;
+  GLOBAL ACC* out = partial + 2 * (p * n + j0);
+  if (j0 + VW <= n) {
+    VCT sg = VSPLAT(K(0.0)), sb = VSPLAT(K(0.0));
+    for (I64 row = first; row < end; ++row) {
+      I64 base[2];
+      row_bases(&a, row, 2, base);
+      const VCT g = row_loadv(dy, &a, 1, base[1], j0);
+      const VCT d = row_loadv(x, &a, 0, base[0], j0) - stats[2 * row];
+      sg += g * (d * stats[2 * row + 1]);
+      sb += g;
+    }
+    ACC lg[VW], lb[VW];
+    VCT_TO_ARRAY(sg, lg);
+    VCT_TO_ARRAY(sb, lb);
+    for (int l = 0; l < VW; ++l) {
+      out[2 * l] = lg[l];
+      out[2 * l + 1] = lb[l];
+    }
+  } else {
+    for (I64 j = j0; j < n; ++j) {
+      ACC sg = K(0.0), sb = K(0.0);
+      for (I64 row = first; row < end; ++row) {
+        I64 base[2];
+        row_bases(&a, row, 2, base);
+        const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));
+        const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - stats[2 * row];
+        sg += g * (d * stats[2 * row + 1]);
+        sb += g;
+      }
+      out[2 * (j - j0)] = sg;
+      out[2 * (j - j0) + 1] = sb;
+    }
   }
-  partial[2 * item] = sg;
-  partial[2 * item + 1] = sb;
 }
 
 /* Step 2: work-item j adds the parts of column j in order and stores

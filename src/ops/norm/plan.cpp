@@ -120,7 +120,8 @@ chorus_status plan_norm_backward(const chorus_op_record& op, const DeviceTraits&
     Launch p;
     p.program = program;
     p.kernel = "norm_param_grad_partial";
-    linear_grid(traits.tuning, static_cast<uint64_t>(parts * n), &p);
+    const int64_t vw = row_vw(traits.tuning, x.dtype);
+    linear_grid(traits.tuning, static_cast<uint64_t>(parts * ((n + vw - 1) / vw)), &p);
     p.args = {buffer_arg(0),       buffer_arg(2),        scratch_arg(0), scratch_arg(1),
               bytes_arg(r.args),   bytes_arg(per_part),  bytes_arg(parts)};
     patch_rows(p, 4, r);
