@@ -33,6 +33,9 @@ typedef unsigned char U8;
 #ifndef INFINITY
 #define INFINITY __int_as_float(0x7f800000)
 #endif
+#ifndef NAN
+#define NAN __int_as_float(0x7fc00000)
+#endif
 
 #define GRID_PARAMS , const I64 ck_group_offset_y, const I64 ck_group_offset_z
 #define ck_group_index(d) \

@@ -302,7 +302,11 @@ typedef enum chorus_op_kind {
   CHORUS_OP_LAYER_NORM_BACKWARD = 25,    /* x, gamma?, dy, dx?, dgamma?, dbeta?
                                                                     chorus_norm_attrs (since 2.6) */
   CHORUS_OP_RMS_NORM_BACKWARD = 26,      /* x, gamma?, dy, dx?, dgamma?  chorus_norm_attrs (since 2.6) */
-  CHORUS_OP_COUNT_ = 27,
+  CHORUS_OP_CROSS_ENTROPY = 27,          /* logits, target (i32/i64), loss
+                                                                    chorus_cross_entropy_attrs (since 2.6) */
+  CHORUS_OP_CROSS_ENTROPY_BACKWARD = 28, /* logits, target, dloss, dlogits
+                                                                    chorus_cross_entropy_attrs (since 2.6) */
+  CHORUS_OP_COUNT_ = 29,
 #elif CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_COUNT_ = 25,
 #elif CHORUS_ABI_LEVEL >= 4
@@ -622,6 +626,30 @@ typedef struct chorus_unary_backward_attrs {
 } chorus_unary_backward_attrs;
 #endif
 
+#if CHORUS_ABI_LEVEL >= 6
+/* How a loss's per-sample values become its output. Since 2.6. */
+typedef enum chorus_loss_reduction {
+  CHORUS_REDUCTION_NONE = 0, /* one loss per sample (target's shape) */
+  CHORUS_REDUCTION_MEAN = 1, /* their sum over the samples not ignored, divided by their count */
+  CHORUS_REDUCTION_SUM = 2,  /* their sum */
+  CHORUS_REDUCTION_COUNT_ = 3,
+  CHORUS_REDUCTION_FORCE32 = 0x7fffffff
+} chorus_loss_reduction;
+
+/* Cross-entropy from logits (chorus_cross_entropy): PyTorch's
+ * F.cross_entropy with integer class targets. The class axis is logits'
+ * axis 1 (axis 0 for rank-1 logits: one sample). ignore_index: samples whose
+ * target equals it contribute 0 and are not counted (PyTorch's default is
+ * -100); label_smoothing in [0, 1]. Since 2.6. */
+typedef struct chorus_cross_entropy_attrs {
+  uint32_t struct_size;
+  chorus_loss_reduction reduction;
+  int32_t ignore_index;
+  int32_t reserved; /* 0 */
+  double label_smoothing;
+} chorus_cross_entropy_attrs;
+#endif
+
 /* dst = convert(src) with src broadcast to dst's shape. */
 CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* src,
                                      const chorus_tensor* dst);
@@ -801,6 +829,27 @@ CHORUS_API chorus_status chorus_rms_norm_backward(chorus_queue queue, const chor
                                                   const chorus_tensor* dy, double eps,
                                                   const chorus_tensor* dx,
                                                   const chorus_tensor* dgamma);
+/* Cross-entropy of logits (floats, [C], [N, C] or [N, C, d1, ...]) against
+ * target (i32 or i64, logits' shape without the class axis): per sample
+ * (1 - s) (lse - x_t) + s (lse - mean(x)), lse = log(sum(exp(x))) over the
+ * classes, s = label_smoothing; into loss (the target's shape for
+ * CHORUS_REDUCTION_NONE, rank 0 for mean and sum). attrs NULL: PyTorch's
+ * defaults (mean, ignore_index -100, no smoothing). A target outside
+ * [0, C) that is not ignore_index gives NaN (docs/ops.md). Since 2.6. */
+CHORUS_API chorus_status chorus_cross_entropy(chorus_queue queue,
+                                              const chorus_cross_entropy_attrs* attrs,
+                                              const chorus_tensor* logits,
+                                              const chorus_tensor* target,
+                                              const chorus_tensor* loss);
+/* The gradient with respect to the logits: dlogits (logits' shape; may be
+ * logits itself) from dloss (the loss's shape), with the same attrs.
+ * Since 2.6. */
+CHORUS_API chorus_status chorus_cross_entropy_backward(chorus_queue queue,
+                                                       const chorus_cross_entropy_attrs* attrs,
+                                                       const chorus_tensor* logits,
+                                                       const chorus_tensor* target,
+                                                       const chorus_tensor* dloss,
+                                                       const chorus_tensor* dlogits);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

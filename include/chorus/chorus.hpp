@@ -507,6 +507,27 @@ inline void rms_norm_backward(const Queue& q, const Tensor& x, const Tensor* gam
                               const Tensor* dgamma = nullptr) {
   check(chorus_rms_norm_backward(q.get(), &x, gamma, &dy, eps, dx, dgamma));
 }
+// Cross-entropy from logits with integer targets (PyTorch's F.cross_entropy).
+struct CrossEntropyOptions {
+  chorus_loss_reduction reduction = CHORUS_REDUCTION_MEAN;
+  int32_t ignore_index = -100;
+  double label_smoothing = 0;
+  chorus_cross_entropy_attrs attrs() const {
+    return chorus_cross_entropy_attrs{sizeof(chorus_cross_entropy_attrs), reduction, ignore_index,
+                                      0, label_smoothing};
+  }
+};
+inline void cross_entropy(const Queue& q, const CrossEntropyOptions& o, const Tensor& logits,
+                          const Tensor& target, const Tensor& loss) {
+  const chorus_cross_entropy_attrs a = o.attrs();
+  check(chorus_cross_entropy(q.get(), &a, &logits, &target, &loss));
+}
+inline void cross_entropy_backward(const Queue& q, const CrossEntropyOptions& o,
+                                   const Tensor& logits, const Tensor& target, const Tensor& dloss,
+                                   const Tensor& dlogits) {
+  const chorus_cross_entropy_attrs a = o.attrs();
+  check(chorus_cross_entropy_backward(q.get(), &a, &logits, &target, &dloss, &dlogits));
+}
 #endif
 // Any op: kind, attributes struct (or nullptr), tensors in slot order.
 inline void run(const Queue& q, chorus_op_kind kind, const void* attrs,

@@ -290,6 +290,29 @@ int bench(const Args& args) {
                                 9.0 * rows * row, [&] {
                                   ops::rms_norm_backward(queue, x, &gamma, y, 1e-5, &y, &dgamma);
                                 }));
+  // Cross-entropy over the same rows as classes (8192 samples of 4096
+  // classes at 256 MB), i64 targets, reduction mean, and its gradient in
+  // place (dlogits = logits, as training uses it): logits read (and
+  // written), about 5 flops per element.
+  if (wanted(filter, "cross_entropy") || wanted(filter, "cross_entropy_backward")) {
+    std::vector<int64_t> labels(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) labels[static_cast<size_t>(i)] = (i * 7919) % row;
+    Buffer target_b = device.buffer(static_cast<uint64_t>(rows) * 8), loss_b = device.buffer(8);
+    queue.write<int64_t>(target_b, labels);
+    Buffer one_b = random_buffer(device, queue, 1, 1, 1, 8);
+    Tensor target(target_b, CHORUS_DTYPE_I64, {rows}), loss(loss_b, CHORUS_DTYPE_F32, {}),
+        dloss(one_b, CHORUS_DTYPE_F32, {});
+    const ops::CrossEntropyOptions mean;
+    if (wanted(filter, "cross_entropy"))
+      results.push_back(b.measure("cross_entropy", shape_text({rows, row}), row_bytes / 2,
+                                  5.0 * rows * row,
+                                  [&] { ops::cross_entropy(queue, mean, x, target, loss); }));
+    if (wanted(filter, "cross_entropy_backward"))
+      results.push_back(b.measure("cross_entropy_backward", shape_text({rows, row}), row_bytes,
+                                  5.0 * rows * row, [&] {
+                                    ops::cross_entropy_backward(queue, mean, y, target, dloss, y);
+                                  }));
+  }
   if (wanted(filter, "gemm")) {
     const int64_t n = gemm_n;
     Buffer ab = random_buffer(device, queue, n * n, -1, 1, 6),
