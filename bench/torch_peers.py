@@ -133,6 +133,20 @@ def main():
     add("layer_norm_backward", f"{rows}x{row}", 3.0 * rows * row * 4, 12.0 * rows * row,
         lambda: torch.ops.aten.native_layer_norm_backward(dy, x, [row], mean, rstd, gamma, beta,
                                                           [True, True, True]))
+    # Cross-entropy as chorus bench times it (8192 samples of 4096 classes,
+    # i64 targets, mean): the forward alone, and forward plus the gradient
+    # through autograd (PyTorch has no public logits-gradient call; chorus's
+    # two rows add up to the same work).
+    targets = (torch.arange(rows, device=dev) * 7919) % row
+    add("cross_entropy", f"{rows}x{row}", 1.0 * rows * row * 4, 5.0 * rows * row,
+        lambda: torch.nn.functional.cross_entropy(x, targets))
+    xr = x.clone().requires_grad_(True)
+
+    def ce_forward_backward():
+        xr.grad = None
+        torch.nn.functional.cross_entropy(xr, targets).backward()
+    add("cross_entropy+backward", f"{rows}x{row}", 3.0 * rows * row * 4, 10.0 * rows * row,
+        ce_forward_backward)
     if hasattr(torch.nn.functional, "rms_norm"):
         add("rms_norm", f"{rows}x{row}", rb, 4.0 * rows * row,
             lambda: torch.nn.functional.rms_norm(x, (row,), gamma, 1e-5))
