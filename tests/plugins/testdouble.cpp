@@ -241,7 +241,8 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
   // The output the faults hit: each op's last slot (gemm's c, the norms'
   // y, ...), except where that slot is an optional extra output or a state
   // (dropout's mask: its y; the optimizers' states: the parameter; conv's
-  // dbias: its dw; pooling's indices: its y).
+  // dbias: its dw; pooling's indices: its y; the norm gradients' dgamma
+  // and dbeta: their dx).
   uint32_t out_index = d.count - 1;
 #if CHORUS_ABI_LEVEL >= 2
   if (d.kind == CHORUS_OP_DROPOUT) out_index = 1;
@@ -253,6 +254,14 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
 #if CHORUS_ABI_LEVEL >= 4
   if (d.kind == CHORUS_OP_POOL2D) out_index = 1;  // y, not the optional indices
 #endif
+#if CHORUS_ABI_LEVEL >= 6
+  // The gradients' dx, not the per-feature (or per-channel) dgamma / dbeta.
+  if (d.kind == CHORUS_OP_LAYER_NORM_BACKWARD || d.kind == CHORUS_OP_RMS_NORM_BACKWARD) out_index = 3;
+  if (d.kind == CHORUS_OP_BATCH_NORM_BACKWARD) out_index = 5;
+#endif
+  // An optional output the call left out: the last slot that is there.
+  if (!d.tensors[out_index].buffer)
+    for (out_index = d.count - 1; out_index > 0 && !d.tensors[out_index].buffer;) --out_index;
 
   if (fault == "wrong_stride") {
     // Read inputs as dense row-major, as a kernel that forgot its strides
