@@ -541,6 +541,16 @@ template <>
 KOKKOS_INLINE_FUNCTION double infinity<double>() {
   return bit_cast<double>(uint64_t{0x7ff0000000000000});
 }
+template <typename T>
+KOKKOS_INLINE_FUNCTION T quiet_nan();
+template <>
+KOKKOS_INLINE_FUNCTION float quiet_nan<float>() {
+  return bit_cast<float>(0x7fc00000u);
+}
+template <>
+KOKKOS_INLINE_FUNCTION double quiet_nan<double>() {
+  return bit_cast<double>(uint64_t{0x7ff8000000000000});
+}
 
 // --------------------------------------------------------------- reducer
 

@@ -49,6 +49,27 @@ KOKKOS_INLINE_FUNCTION T chunked_sum(const Member& team, const Scratch<T>& parti
   return total;
 }
 
+// The IEEE maximum (a NaN wins) of term(j) for j in [0, n): exact, so the
+// team's join order does not matter. Every thread of the team gets it.
+template <typename T>
+struct MaxCombine {
+  using value_type = Boxed<T>;
+  KOKKOS_INLINE_FUNCTION static Boxed<T> identity() { return Boxed<T>{-infinity<T>()}; }
+  KOKKOS_INLINE_FUNCTION static Boxed<T> combine(const Boxed<T>& a, const Boxed<T>& b) {
+    return Boxed<T>{maximum(a.value, b.value)};
+  }
+};
+
+template <typename T, typename Term>
+KOKKOS_INLINE_FUNCTION T row_max(const Member& team, int64_t n, const Term& term) {
+  Boxed<T> m = MaxCombine<T>::identity();
+  Kokkos::parallel_reduce(
+      Kokkos::TeamThreadRange(team, n),
+      [&](int64_t j, Boxed<T>& local) { local.value = maximum(local.value, term(j)); },
+      ExactReducer<MaxCombine<T>>(m));
+  return m.value;
+}
+
 // One team per row, with scratch for chunked_sum's partials.
 template <typename T>
 TeamPolicy row_policy(const Exec& exec, int64_t rows) {

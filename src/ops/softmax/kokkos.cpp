@@ -19,15 +19,6 @@ namespace chorus::ops::softmax {
 // (nvcc) refuse extended lambdas in unnamed namespaces.
 using namespace chorus::kokkos;
 
-template <typename T>
-struct MaxCombine {
-  using value_type = Boxed<T>;
-  KOKKOS_INLINE_FUNCTION static Boxed<T> identity() { return Boxed<T>{-infinity<T>()}; }
-  KOKKOS_INLINE_FUNCTION static Boxed<T> combine(const Boxed<T>& a, const Boxed<T>& b) {
-    return Boxed<T>{maximum(a.value, b.value)};
-  }
-};
-
 template <chorus_dtype D>
 void softmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t x_stride,
                     int64_t y_stride, bool log_softmax, const unsigned char* x, unsigned char* y) {
@@ -41,16 +32,11 @@ void softmax_kernel(const Exec& exec, const Walk<2>& rows, int64_t n, int64_t x_
         const auto x_at = [&](int64_t j) { return S::load(x, at[0] + j * x_stride); };
         // No special cases: an infinite maximum gives inf - inf = NaN in the
         // sum, and so does a NaN anywhere, so such a row comes out all NaN.
-        Boxed<T> m = MaxCombine<T>::identity();
-        Kokkos::parallel_reduce(
-            Kokkos::TeamThreadRange(team, n),
-            [&](int64_t j, Boxed<T>& local) { local.value = maximum(local.value, x_at(j)); },
-            ExactReducer<MaxCombine<T>>(m));
-        const T s = chunked_sum<T>(team, partial, n,
-                                   [&](int64_t j) { return math::exp(x_at(j) - m.value); });
+        const T m = row_max<T>(team, n, x_at);
+        const T s = chunked_sum<T>(team, partial, n, [&](int64_t j) { return math::exp(x_at(j) - m); });
         const T log_s = math::log(s);
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, n), [&](int64_t j) {
-          const T shifted = x_at(j) - m.value;
+          const T shifted = x_at(j) - m;
           S::store(y, at[1] + j * y_stride, log_softmax ? shifted - log_s : math::exp(shifted) / s);
         });
       });
