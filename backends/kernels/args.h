@@ -63,6 +63,14 @@ typedef struct ck_rows {
   CK_I64 inner_strides[CK_MAX_OPERANDS][CK_MAX_RANK];
 } ck_rows;
 
+/* Batch norm's per-channel tensors (gamma, beta, running statistics, their
+ * gradients): element c of tensor t at offset[t] + c * stride[t]. */
+#define CK_MAX_CHANNEL_TENSORS 6
+typedef struct ck_channels {
+  CK_I64 offset[CK_MAX_CHANNEL_TENSORS];
+  CK_I64 stride[CK_MAX_CHANNEL_TENSORS];
+} ck_channels;
+
 /* GEMM on packed operands. Packing writes A as panels of MR rows
  * ([batch][M/MR][K][MR]) and B as panels of NR columns ([batch][N/NR][K][NR]),
  * zero-padded, converted to the accumulation type; the multiply kernel then

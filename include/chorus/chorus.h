@@ -306,7 +306,11 @@ typedef enum chorus_op_kind {
                                                                     chorus_cross_entropy_attrs (since 2.6) */
   CHORUS_OP_CROSS_ENTROPY_BACKWARD = 28, /* logits, target, dloss, dlogits
                                                                     chorus_cross_entropy_attrs (since 2.6) */
-  CHORUS_OP_COUNT_ = 29,
+  CHORUS_OP_BATCH_NORM = 29,             /* x, gamma?, beta?, running_mean?, running_var?, y
+                                                                    chorus_batch_norm_attrs (since 2.6) */
+  CHORUS_OP_BATCH_NORM_BACKWARD = 30,    /* x, gamma?, running_mean?, running_var?, dy, dx?,
+                                            dgamma?, dbeta?         chorus_batch_norm_attrs (since 2.6) */
+  CHORUS_OP_COUNT_ = 31,
 #elif CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_COUNT_ = 25,
 #elif CHORUS_ABI_LEVEL >= 4
@@ -648,6 +652,19 @@ typedef struct chorus_cross_entropy_attrs {
   int32_t reserved; /* 0 */
   double label_smoothing;
 } chorus_cross_entropy_attrs;
+
+/* Batch normalisation over x = [N, C, ...] per channel (axis 1), PyTorch's
+ * BatchNorm1d/2d/3d (chorus_batch_norm). training 1: the batch's mean and
+ * biased variance over N and the spatial axes normalise, and running_mean
+ * and running_var (when given, both) become (1 - momentum) running +
+ * momentum batch, the variance unbiased (n / (n - 1)); training 0: the
+ * running statistics normalise (and are required). Since 2.6. */
+typedef struct chorus_batch_norm_attrs {
+  uint32_t struct_size;
+  int32_t training; /* 0 or 1 */
+  double eps;       /* default 1e-5 */
+  double momentum;  /* default 0.1 */
+} chorus_batch_norm_attrs;
 #endif
 
 /* dst = convert(src) with src broadcast to dst's shape. */
@@ -841,6 +858,25 @@ CHORUS_API chorus_status chorus_cross_entropy(chorus_queue queue,
                                               const chorus_tensor* logits,
                                               const chorus_tensor* target,
                                               const chorus_tensor* loss);
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1 of
+ * x = [N, C, ...]); gamma, beta, running_mean and running_var are [C] and
+ * may be NULL (running statistics: both or neither in training, both in
+ * inference; updated in place in training). y may be x itself. Since 2.6. */
+CHORUS_API chorus_status chorus_batch_norm(chorus_queue queue, const chorus_batch_norm_attrs* attrs,
+                                           const chorus_tensor* x, const chorus_tensor* gamma,
+                                           const chorus_tensor* beta,
+                                           const chorus_tensor* running_mean,
+                                           const chorus_tensor* running_var,
+                                           const chorus_tensor* y);
+/* Its gradients dx (x's shape; may be dy itself), dgamma and dbeta ([C]),
+ * any of them NULL but not all, from x, gamma and dy: training 1 with the
+ * batch statistics recomputed from x (as the forward computed them),
+ * training 0 with running_mean and running_var (then required). Since 2.6. */
+CHORUS_API chorus_status chorus_batch_norm_backward(
+    chorus_queue queue, const chorus_batch_norm_attrs* attrs, const chorus_tensor* x,
+    const chorus_tensor* gamma, const chorus_tensor* running_mean, const chorus_tensor* running_var,
+    const chorus_tensor* dy, const chorus_tensor* dx, const chorus_tensor* dgamma,
+    const chorus_tensor* dbeta);
 /* The gradient with respect to the logits: dlogits (logits' shape; may be
  * logits itself) from dloss (the loss's shape), with the same attrs.
  * Since 2.6. */

@@ -507,6 +507,30 @@ inline void rms_norm_backward(const Queue& q, const Tensor& x, const Tensor* gam
                               const Tensor* dgamma = nullptr) {
   check(chorus_rms_norm_backward(q.get(), &x, gamma, &dy, eps, dx, dgamma));
 }
+// Batch normalisation per channel (axis 1), PyTorch's BatchNorm options.
+struct BatchNormOptions {
+  bool training = true;
+  double eps = 1e-5;
+  double momentum = 0.1;
+  chorus_batch_norm_attrs attrs() const {
+    return chorus_batch_norm_attrs{sizeof(chorus_batch_norm_attrs), training ? 1 : 0, eps,
+                                   momentum};
+  }
+};
+inline void batch_norm(const Queue& q, const BatchNormOptions& o, const Tensor& x,
+                       const Tensor* gamma, const Tensor* beta, const Tensor* running_mean,
+                       const Tensor* running_var, const Tensor& y) {
+  const chorus_batch_norm_attrs a = o.attrs();
+  check(chorus_batch_norm(q.get(), &a, &x, gamma, beta, running_mean, running_var, &y));
+}
+inline void batch_norm_backward(const Queue& q, const BatchNormOptions& o, const Tensor& x,
+                                const Tensor* gamma, const Tensor* running_mean,
+                                const Tensor* running_var, const Tensor& dy, const Tensor* dx,
+                                const Tensor* dgamma = nullptr, const Tensor* dbeta = nullptr) {
+  const chorus_batch_norm_attrs a = o.attrs();
+  check(chorus_batch_norm_backward(q.get(), &a, &x, gamma, running_mean, running_var, &dy, dx,
+                                   dgamma, dbeta));
+}
 // Cross-entropy from logits with integer targets (PyTorch's F.cross_entropy).
 struct CrossEntropyOptions {
   chorus_loss_reduction reduction = CHORUS_REDUCTION_MEAN;

@@ -476,11 +476,299 @@ void add_norm_backward_cases(std::vector<CaseEntry>& cases) {
   }
 }
 
+// ------------------------------------------------------------ batch norm
+//
+// batch_norm and batch_norm_backward over [N, C, ...] (channels on axis 1):
+// each output its own case (y, running_mean, running_var; dx, dgamma,
+// dbeta), training and inference, BatchNorm1d/2d/3d shapes, C = 1, a
+// permuted (channels-last) x, in place, large means, an empty batch.
+//
+// Bounds, per channel over its n = N * spatial values (long double from the
+// inputs the oracle got; mean, var, sigma = sqrt(var + eps), r = 1/sigma,
+// z = (x - mean) r, e = mean|x| r, U = (n + 10) u):
+//  - y in training: layer norm's bound over the channel (layer_norm_bound):
+//    c U (|z| + e (1 + |z|)) |gamma| + c u |beta| + R;
+//  - y in inference (running statistics, no sums): x - mean, the root and
+//    the division, times gamma, plus beta: c u (8 |z gamma| + |beta|) + R;
+//  - running_mean: (1 - m) rm + m mean: m n u mean|x| from the sum, and
+//    three roundings: c u (m (n + 2) mean|x| + 2 (|(1 - m) rm| + |m mean|)
+//    + |result|) + R;
+//  - running_var: (1 - m) rv + m var n/(n - 1), var off by (n + 3) u var +
+//    2 n u mean|x| mean|x - mean| (the mean's error through the squares):
+//    c u (m n/(n-1) ((n + 4) var + 2 n mean|x| mean|d|) + 2 (|(1 - m) rv| +
+//    |m var n/(n-1)|) + |result|) + R;
+//  - dx in training: the norm gradients' bound (norm_grad_bound) with g =
+//    dy gamma; in inference dx = gamma r dy: c 6u |dx| + R;
+//  - dgamma = r sum(dy d): c u (U/u (1 + e) sum|dy| (1 + |z|) + (n + 1)
+//    sum|dy z|) + R (e = 0 in inference); dbeta = sum(dy): c (n + 1) u
+//    sum|dy| + R.
+
+struct BnLayout {
+  std::string label, kind;
+  Tier tier = Tier::ci;
+  std::vector<int64_t> shape;  // [N, C, ...]
+  bool gamma = true, beta = true, running = true, channels_last = false, in_place = false;
+  Data data = Data::normal;
+};
+
+enum class BnOut { y, running_mean, running_var, dx, dgamma, dbeta };
+
+// Channel c's values of a logical [N, C, ...] host tensor, in order.
+std::vector<long double> channel_values(const HostTensor& t, int64_t c) {
+  const int64_t n = t.shape[0], channels = t.shape[1];
+  const int64_t inner = channels == 0 ? 0 : t.numel() / (n * channels);
+  std::vector<long double> v;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t q = 0; q < inner; ++q) v.push_back(t.get((i * channels + c) * inner + q));
+  return v;
+}
+// Element k of channel_values(t, c)'s flat index in t.
+int64_t channel_index(const HostTensor& t, int64_t c, int64_t k) {
+  const int64_t channels = t.shape[1];
+  const int64_t inner = t.numel() / (t.shape[0] * channels);
+  return ((k / inner) * channels + c) * inner + k % inner;
+}
+
+BoundFn batch_norm_bound(BnOut out, bool training, double eps, double momentum, bool layout_backward) {
+  using namespace bounds;
+  return [=](const BoundInputs& in) {
+    const HostTensor& x = in.operands[0];
+    const HostTensor& gamma = in.operands[1];
+    const HostTensor& beta = in.operands[2];  // forward only
+    const size_t rm_slot = layout_backward ? 2 : 3;
+    const HostTensor& rm = in.operands[rm_slot];
+    const HostTensor& rv = in.operands[rm_slot + 1];
+    const HostTensor* dy = layout_backward ? &in.operands[4] : nullptr;
+    const HostTensor& y = in.expected;
+    const chorus_dtype od = in.out_dtype;
+    const double u = accumulation_u(od);
+    const int64_t channels = x.shape[1];
+    std::vector<double> b(static_cast<size_t>(y.numel()), 0.0);
+    for (int64_t c = 0; c < channels; ++c) {
+      const std::vector<long double> xs = channel_values(x, c);
+      const int64_t n = static_cast<int64_t>(xs.size());
+      long double mean = 0, mean_abs = 0, var = 0, mean_d = 0;
+      for (long double v : xs) {
+        mean += v / n;
+        mean_abs += std::fabs(v) / n;
+      }
+      for (long double v : xs) var += (v - mean) * (v - mean) / n;
+      for (long double v : xs) mean_d += std::fabs(v - mean) / n;
+      if (!training) {
+        mean = rm.get(c);
+        var = rv.get(c);
+      }
+      const long double r = 1 / std::sqrt(var + eps);
+      const long double e = training ? mean_abs * r : 0;
+      const long double g = gamma.present ? gamma.get(c) : 1.0L;
+      const long double be = !layout_backward && beta.present ? std::fabs(beta.get(c)) : 0.0L;
+      const double big_u = (static_cast<double>(n) + 10) * u;
+      const auto put = [&](int64_t index, long double bound) {
+        double v = static_cast<double>(bound);
+        if (!(v >= 0)) v = 0;  // NaN: checked exactly
+        b[static_cast<size_t>(index)] = v + final_rounding(od, static_cast<double>(y.get(index)));
+      };
+      if (out == BnOut::running_mean || out == BnOut::running_var) {
+        const long double m = momentum;
+        const long double unbiased = n > 1 ? var * n / (n - 1) : 0;
+        const long double result = std::fabs(y.get(c));
+        if (out == BnOut::running_mean)
+          put(c, kC * u * (m * (n + 2) * mean_abs + 2 * (std::fabs((1 - m) * in.operands[rm_slot].get(c)) + std::fabs(m * mean)) + result));
+        else
+          put(c, kC * u * (m * n / std::max<int64_t>(n - 1, 1) * ((n + 4) * var + 2 * n * mean_abs * mean_d) +
+                           2 * (std::fabs((1 - m) * in.operands[rm_slot + 1].get(c)) + std::fabs(m * unbiased)) + result));
+        continue;
+      }
+      if (out == BnOut::y) {
+        for (int64_t k = 0; k < n; ++k) {
+          const long double z = std::fabs((xs[static_cast<size_t>(k)] - mean) * r);
+          const long double bound = training
+                                        ? kC * big_u * (z + e * (1 + z)) * std::fabs(g) + kC * u * be
+                                        : kC * u * (8 * z * std::fabs(g) + be);
+          put(channel_index(x, c, k), bound);
+        }
+        continue;
+      }
+      const std::vector<long double> dys = channel_values(*dy, c);
+      long double mean_g = 0, mean_gz = 0, sum_dy = 0, sum_dyz = 0, sum_z = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        const long double z = (xs[static_cast<size_t>(k)] - mean) * r;
+        const long double dv = dys[static_cast<size_t>(k)];
+        mean_g += std::fabs(dv * g) / n;
+        mean_gz += std::fabs(dv * g * z) / n;
+        sum_dy += std::fabs(dv);
+        sum_dyz += std::fabs(dv * z);
+        sum_z += std::fabs(dv) * (1 + e) * (1 + std::fabs(z));
+      }
+      if (out == BnOut::dgamma) {
+        put(c, kC * (big_u * sum_z + (n + 1) * u * sum_dyz));
+      } else if (out == BnOut::dbeta) {
+        put(c, kC * (n + 1) * u * sum_dy);
+      } else {
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t index = channel_index(x, c, k);
+          const long double z = std::fabs((xs[static_cast<size_t>(k)] - mean) * r);
+          const long double gk = std::fabs(dys[static_cast<size_t>(k)] * g);
+          const long double bound =
+              training ? kC * big_u * (1 + e) * r *
+                             (2 * gk + 2 * mean_g + (1 + 4 * z) * mean_gz + z * mean_g)
+                       : kC * 6 * u * std::fabs(y.get(index));
+          put(index, bound);
+        }
+      }
+    }
+    return b;
+  };
+}
+
+CaseSpec batch_norm_spec(chorus_dtype d, const BnLayout& l, bool training, BnOut out, Rng& rng) {
+  CaseSpec s;
+  const bool backward = out == BnOut::dx || out == BnOut::dgamma || out == BnOut::dbeta;
+  const int64_t channels = l.shape[1];
+  HostTensor x(d, l.shape);
+  // fill_rows' data kinds, over the whole tensor.
+  fill_rows(x, l.data == Data::nan_row ? Data::normal : l.data, rng);
+  HostTensor gamma = l.gamma ? HostTensor(d, {channels}) : HostTensor::absent();
+  HostTensor beta = l.beta && !backward ? HostTensor(d, {channels}) : HostTensor::absent();
+  if (gamma.present) fill_normal(gamma, rng, 0.5, 1);
+  if (beta.present) fill_normal(beta, rng, 0.5);
+  const bool running = l.running || !training;
+  HostTensor rm = running ? HostTensor(d, {channels}) : HostTensor::absent();
+  HostTensor rv = running ? HostTensor(d, {channels}) : HostTensor::absent();
+  if (running) {
+    fill_normal(rm, rng, 0.5);
+    fill_uniform(rv, rng, 0.5, 2);
+    if (!training && l.data == Data::large_mean)  // statistics the data has
+      for (int64_t c = 0; c < channels; ++c) {
+        const std::vector<long double> v = channel_values(x, c);
+        long double m = 0;
+        for (long double e : v) m += e / static_cast<long double>(v.size());
+        rm.set(c, m);
+      }
+  }
+  std::vector<int64_t> strides;
+  if (l.channels_last) {
+    std::vector<size_t> order{0};
+    for (size_t k = 2; k < l.shape.size(); ++k) order.push_back(k);
+    order.push_back(1);
+    strides = permuted_strides(l.shape, order);
+  }
+  const chorus_batch_norm_attrs attrs{sizeof attrs, training ? 1 : 0, 1e-5, 0.1};
+  if (!backward) {
+    Operand y{"y", HostTensor(d, l.shape), strides, 1, -1};
+    if (l.in_place) y.alias_of = 0;
+    s.operands = {Operand{"x", x, strides, 2, -1}, Operand{"gamma", gamma, {}, 1, -1},
+                  Operand{"beta", beta, {}, 2, -1}, Operand{"running_mean", rm, {}, 3, -1},
+                  Operand{"running_var", rv, {}, 1, -1}, y};
+    s.output = out == BnOut::y ? 5 : out == BnOut::running_mean ? 3 : 4;
+    s.output_is_read = out != BnOut::y;
+    // Training updates the running statistics beside y.
+    if (out == BnOut::y && training && running) s.also_written = {3, 4};
+    if (out != BnOut::y) s.also_written = {out == BnOut::running_mean ? size_t{4} : size_t{3}, 5};
+    s.call = [attrs](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+      return chorus_batch_norm(q, &attrs, t[0], t[1], t[2], t[3], t[4], t[5]);
+    };
+  } else {
+    HostTensor dy(d, l.shape);
+    fill_normal(dy, rng, 1);
+    Operand dx{"dx", out == BnOut::dgamma ? HostTensor::absent() : HostTensor(d, l.shape), strides,
+               1, -1};
+    if (l.in_place) dx.alias_of = 4;
+    const bool params = out != BnOut::dx || l.in_place;
+    s.operands = {Operand{"x", x, strides, 2, -1},
+                  Operand{"gamma", gamma, {}, 1, -1},
+                  Operand{"running_mean", training ? HostTensor::absent() : rm, {}, 3, -1},
+                  Operand{"running_var", training ? HostTensor::absent() : rv, {}, 1, -1},
+                  Operand{"dy", dy, strides, 3, -1},
+                  dx,
+                  Operand{"dgamma", params && out != BnOut::dbeta ? HostTensor(d, {channels}) : HostTensor::absent(), {}, 2, -1},
+                  Operand{"dbeta", params ? HostTensor(d, {channels}) : HostTensor::absent(), {}, 1, -1}};
+    s.output = out == BnOut::dx ? 5 : out == BnOut::dgamma ? 6 : 7;
+    for (size_t k = 5; k < 8; ++k)
+      if (k != s.output && s.operands[k].value.present) s.also_written.push_back(k);
+    s.call = [attrs](chorus_queue q, const std::vector<const chorus_tensor*>& t) {
+      return chorus_batch_norm_backward(q, &attrs, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+    };
+  }
+  s.bound = batch_norm_bound(out, training, 1e-5, 0.1, backward);
+  s.call_text = training ? "training=1 eps=1e-05 momentum=0.1" : "training=0 eps=1e-05";
+  s.check = Check::bounded;
+  s.oracle = OracleKind::wide;
+  return s;
+}
+
+std::vector<BnLayout> bn_layouts() {
+  std::vector<BnLayout> v;
+  auto make = [](std::string label, std::string kind, std::vector<int64_t> shape) {
+    BnLayout l;
+    l.label = std::move(label);
+    l.kind = std::move(kind);
+    l.shape = std::move(shape);
+    return l;
+  };
+  v.push_back(make("8x16x5x5", "accuracy", {8, 16, 5, 5}));
+  v.push_back(make("32x10/1d", "accuracy", {32, 10}));
+  v.push_back(make("4x6x17/1d-length", "accuracy", {4, 6, 17}));
+  v.push_back(make("2x3x4x3x5/3d", "accuracy", {2, 3, 4, 3, 5}));
+  {
+    BnLayout l = make("5x4x6x6/no-affine-no-running", "accuracy", {5, 4, 6, 6});
+    l.gamma = l.beta = l.running = false;
+    v.push_back(l);
+    l = make("3x1x7x7/one-channel", "edge", {3, 1, 7, 7});
+    v.push_back(l);
+    l = make("1x8x33x33/one-sample", "edge", {1, 8, 33, 33});
+    v.push_back(l);
+    l = make("2x3/two-values", "edge", {2, 3});
+    v.push_back(l);
+    l = make("4x8x5x5/channels-last", "view", {4, 8, 5, 5});
+    l.channels_last = true;
+    v.push_back(l);
+    l = make("4x8x6x6/inplace", "view", {4, 8, 6, 6});
+    l.in_place = true;
+    v.push_back(l);
+    l = make("4x6x8x8/large-mean", "special", {4, 6, 8, 8});
+    l.data = Data::large_mean;
+    v.push_back(l);
+    l = make("4x6x4x4/constant", "special", {4, 6, 4, 4});
+    l.data = Data::constant;
+    v.push_back(l);
+  }
+  return v;
+}
+
+void add_batch_norm_cases(std::vector<CaseEntry>& cases) {
+  const std::vector<BnLayout> all = bn_layouts();
+  for (const chorus_dtype d : kFloatDtypes) {
+    const std::string dt = dtype_text(d);
+    for (size_t i = 0; i < all.size(); ++i)
+      for (const bool training : {true, false})
+        for (const BnOut out : {BnOut::y, BnOut::running_mean, BnOut::running_var, BnOut::dx,
+                                BnOut::dgamma, BnOut::dbeta}) {
+          BnLayout l = all[i];
+          const bool backward = out == BnOut::dx || out == BnOut::dgamma || out == BnOut::dbeta;
+          const bool stats = out == BnOut::running_mean || out == BnOut::running_var;
+          if (stats && (!training || !l.running)) continue;
+          if (l.in_place && out != BnOut::y && out != BnOut::dx) continue;
+          if ((l.kind == "view") && d != CHORUS_DTYPE_F32) l.tier = Tier::full;
+          if (i == 0 && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
+          static const char* const names[] = {"y", "running_mean", "running_var", "dx", "dgamma", "dbeta"};
+          const std::string op = backward ? "batch_norm_backward" : "batch_norm";
+          add_case(cases,
+                   op + "/" + dt + "/" + l.kind + "/" + l.label + (training ? "/train/" : "/eval/") +
+                       names[static_cast<int>(out)],
+                   op, backward ? CHORUS_OP_BATCH_NORM_BACKWARD : CHORUS_OP_BATCH_NORM, dt,
+                   shape_text(l.shape), l.kind, l.tier,
+                   [d, l, training, out](Rng& rng) { return batch_norm_spec(d, l, training, out, rng); });
+        }
+  }
+}
+
 }  // namespace
 
 void register_cases() {
   register_family("norm", add_norm_cases);
   register_family("norm_backward", add_norm_backward_cases);
+  register_family("batch_norm", add_batch_norm_cases);
 }
 
 }  // namespace chorus::ops::norm

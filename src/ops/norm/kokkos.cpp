@@ -1,4 +1,4 @@
-// kokkos.cpp — layer norm and RMS norm, and their gradients, on the Kokkos
+// kokkos.cpp — layer norm, RMS norm and batch norm, and their gradients, on the Kokkos
 // backend, in the rows normal form (backend.h): the row is the last axis, the
 // outer axes arrive collapsed (possibly none); gamma and beta, when present,
 // have x's shape with stride 0 on every axis but the row.
@@ -263,6 +263,223 @@ chorus_status run_norm_backward(const Exec& exec, const BoundOp& op) {
   return CHORUS_OK;
 }
 
+// ------------------------------------------------------------ batch norm
+//
+// The normal form of schema.cpp (NormalForm::custom): axis 0 the channel,
+// axes 1.. the values a channel spans (N and the spatial axes, merged where
+// they can be); the per-channel tensors have extent 1 and stride 0 there.
+// One team per channel; its sums are the fixed-chunk sums above, so the
+// bits do not depend on the execution space. Slots: batch_norm [x, gamma?,
+// beta?, running_mean?, running_var?, y], batch_norm_backward [x, gamma?,
+// running_mean?, running_var?, dy, dx?, dgamma?, dbeta?]. y may be x, dx may
+// be dy: each thread writes only the elements it has just read, after the
+// channel's sums.
+
+// Element c of a per-channel tensor (absent: offset 0, stride 0, unused).
+struct ChannelAt {
+  int64_t offset = 0, stride = 0;
+  KOKKOS_INLINE_FUNCTION int64_t at(int64_t c) const { return offset + c * stride; }
+};
+
+inline ChannelAt channel_at(const BoundOp& op, uint32_t slot) {
+  ChannelAt a;
+  if (op.has(slot)) {
+    a.offset = op[slot].offset;
+    a.stride = op[slot].strides[0];
+  }
+  return a;
+}
+
+struct BatchNormParams {
+  int64_t n;  // values per channel
+  ChannelAt gamma, beta, mean, var, dgamma, dbeta;
+  bool training, has_gamma, has_beta, update, has_dx, has_dgamma, has_dbeta;
+  double eps, momentum;
+};
+
+// The channel's values, walked from its base: view v of walk w at index j.
+template <int N>
+KOKKOS_INLINE_FUNCTION int64_t inner_at(const Walk<N>& w, int v, int64_t base, int64_t j) {
+  int64_t at[N];
+  w.locate(j, at);
+  return base + at[v];
+}
+
+template <chorus_dtype D>
+void batch_norm_kernel(const Exec& exec, int64_t channels, const int64_t (&channel_stride)[2],
+                       const Walk<2>& inner, const BatchNormParams& p, const unsigned char* x,
+                       unsigned char* y, const unsigned char* gamma, const unsigned char* beta,
+                       unsigned char* running_mean, unsigned char* running_var) {
+  using S = Storage<D>;
+  using T = typename S::compute;
+  const int64_t xs = channel_stride[0], ys = channel_stride[1];
+  Kokkos::parallel_for(
+      "chorus::batch_norm", row_policy<T>(exec, channels), KOKKOS_LAMBDA(const Member& team) {
+        const int64_t c = team.league_rank();
+        const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+        const auto x_at = [&](int64_t j) { return S::load(x, inner_at(inner, 0, c * xs, j)); };
+        const T count = static_cast<T>(p.n);
+        T mean, var;
+        if (p.training) {
+          mean = chunked_sum<T>(team, partial, p.n, x_at) / count;
+          var = chunked_sum<T>(team, partial, p.n, [&](int64_t j) {
+                  const T d = x_at(j) - mean;
+                  return d * d;
+                }) /
+                count;
+          if (p.update)
+            Kokkos::single(Kokkos::PerTeam(team), [&]() {
+              const T m = static_cast<T>(p.momentum);
+              const T rm = S::load(running_mean, p.mean.at(c));
+              const T rv = S::load(running_var, p.var.at(c));
+              S::store(running_mean, p.mean.at(c), (T(1) - m) * rm + m * mean);
+              S::store(running_var, p.var.at(c),
+                       (T(1) - m) * rv + m * (var * count / static_cast<T>(p.n - 1)));
+            });
+        } else {
+          mean = S::load(running_mean, p.mean.at(c));
+          var = S::load(running_var, p.var.at(c));
+        }
+        const T rstd = T(1) / math::sqrt(var + static_cast<T>(p.eps));
+        const T g = p.has_gamma ? S::load(gamma, p.gamma.at(c)) : T(1);
+        const T b = p.has_beta ? S::load(beta, p.beta.at(c)) : T(0);
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n), [&](int64_t j) {
+          int64_t at[2];
+          inner.locate(j, at);
+          const T v = S::load(x, c * xs + at[0]);
+          S::store(y, c * ys + at[1], (v - mean) * rstd * g + b);
+        });
+      });
+}
+
+template <chorus_dtype D>
+void batch_norm_backward_kernel(const Exec& exec, int64_t channels,
+                                const int64_t (&channel_stride)[3], const Walk<3>& inner,
+                                const BatchNormParams& p, const unsigned char* x,
+                                const unsigned char* dy, unsigned char* dx,
+                                const unsigned char* gamma, const unsigned char* running_mean,
+                                const unsigned char* running_var, unsigned char* dgamma,
+                                unsigned char* dbeta) {
+  using S = Storage<D>;
+  using T = typename S::compute;
+  const int64_t xs = channel_stride[0], gs = channel_stride[1], ds = channel_stride[2];
+  Kokkos::parallel_for(
+      "chorus::batch_norm_backward", row_policy<T>(exec, channels),
+      KOKKOS_LAMBDA(const Member& team) {
+        const int64_t c = team.league_rank();
+        const Scratch<T> partial(team.team_scratch(0), kRowChunks);
+        const auto x_at = [&](int64_t j) { return S::load(x, inner_at(inner, 0, c * xs, j)); };
+        const auto g_at = [&](int64_t j) { return S::load(dy, inner_at(inner, 1, c * gs, j)); };
+        const T count = static_cast<T>(p.n);
+        const T mean = p.training ? chunked_sum<T>(team, partial, p.n, x_at) / count
+                                  : S::load(running_mean, p.mean.at(c));
+        T var;
+        if (p.training)
+          var = chunked_sum<T>(team, partial, p.n, [&](int64_t j) {
+                  const T d = x_at(j) - mean;
+                  return d * d;
+                }) /
+                count;
+        else
+          var = S::load(running_var, p.var.at(c));
+        const T sum_g = chunked_sum<T>(team, partial, p.n, g_at);
+        const T sum_gd =
+            chunked_sum<T>(team, partial, p.n, [&](int64_t j) { return g_at(j) * (x_at(j) - mean); });
+        const T r = T(1) / math::sqrt(var + static_cast<T>(p.eps));
+        Kokkos::single(Kokkos::PerTeam(team), [&]() {
+          if (p.has_dgamma) S::store(dgamma, p.dgamma.at(c), p.n == 0 ? T(0) : sum_gd * r);
+          if (p.has_dbeta) S::store(dbeta, p.dbeta.at(c), sum_g);
+        });
+        if (!p.has_dx) return;
+        const T scale = (p.has_gamma ? S::load(gamma, p.gamma.at(c)) : T(1)) * r;
+        const T c1 = p.training ? sum_g / count : T(0);
+        const T c2 = p.training ? r * r * sum_gd / count : T(0);
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, p.n), [&](int64_t j) {
+          int64_t at[3];
+          inner.locate(j, at);
+          const T d = S::load(x, c * xs + at[0]) - mean;
+          const T g = S::load(dy, c * gs + at[1]);
+          S::store(dx, c * ds + at[2], p.training ? scale * (g - c1 - d * c2) : scale * g);
+        });
+      });
+}
+
+template <bool Backward>
+chorus_status check_batch_norm(const BoundOp& op) {
+  const char* name = Backward ? "batch_norm_backward" : "batch_norm";
+  const uint32_t slots = Backward ? 8u : 6u;
+  if (op.count != slots)
+    return unsupported(name, std::to_string(op.count) + " tensors; the op has " +
+                                 std::to_string(slots) + " slots");
+  const chorus_backend_tensor& x = op[0];
+  if (x.rank == 0) return unsupported(name, "x has rank 0");
+  if (!is_float_dtype(x.dtype)) return unsupported_dtype(name, x.dtype);
+  for (uint32_t i = 1; i < op.count; ++i) {
+    if (!op.has(i)) continue;
+    if (op[i].dtype != x.dtype) return unsupported_dtype(name, op[i].dtype);
+    if (op[i].rank != x.rank)
+      return unsupported(name, "every tensor must have x's rank (the normal form)");
+  }
+  const auto a = attrs_of<chorus_batch_norm_attrs>(op);
+  const uint32_t mean_slot = Backward ? 2 : 3;
+  if (!a.training && !(op.has(mean_slot) && op.has(mean_slot + 1)))
+    return unsupported(name, "inference needs running_mean and running_var");
+  if (Backward && !op.has(4)) return unsupported(name, "dy is absent");
+  return CHORUS_OK;
+}
+
+template <bool Backward>
+chorus_status run_batch_norm(const Exec& exec, const BoundOp& op) {
+  if (const chorus_status s = check_batch_norm<Backward>(op)) return s;
+  const auto a = attrs_of<chorus_batch_norm_attrs>(op);
+  const chorus_backend_tensor& x = op[0];
+  const uint32_t mean_slot = Backward ? 2 : 3;
+  int64_t n = 1;
+  for (uint32_t k = 1; k < x.rank; ++k) n *= x.shape[k];
+  BatchNormParams p{};
+  p.n = n;
+  p.gamma = channel_at(op, 1);
+  p.mean = channel_at(op, mean_slot);
+  p.var = channel_at(op, mean_slot + 1);
+  p.training = a.training != 0;
+  p.has_gamma = op.has(1);
+  p.eps = a.eps;
+  p.momentum = a.momentum;
+  const int64_t channels = x.shape[0];
+  const auto data = [&](uint32_t slot) { return op.has(slot) ? data_of(op[slot]) : nullptr; };
+  if (channels == 0) return CHORUS_OK;
+  bool ok;
+  if constexpr (!Backward) {
+    p.beta = channel_at(op, 2);
+    p.has_beta = op.has(2);
+    p.update = p.training && op.has(3);
+    const chorus_backend_tensor& y = op[5];
+    const chorus_backend_tensor* const views[2] = {&x, &y};
+    const Walk<2> inner = make_walk<2>(1, x.rank - 1, x.shape, views);
+    const int64_t strides[2] = {x.strides[0], y.strides[0]};
+    ok = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+      batch_norm_kernel<D>(exec, channels, strides, inner, p, data_of(x), data_of(y), data(1),
+                           data(2), data(3), data(4));
+    });
+  } else {
+    p.dgamma = channel_at(op, 6);
+    p.dbeta = channel_at(op, 7);
+    p.has_dx = op.has(5);
+    p.has_dgamma = op.has(6);
+    p.has_dbeta = op.has(7);
+    const chorus_backend_tensor& dy = op[4];
+    const chorus_backend_tensor* dx = op.has(5) ? &op[5] : nullptr;
+    const chorus_backend_tensor* const views[3] = {&x, &dy, dx};
+    const Walk<3> inner = make_walk<3>(1, x.rank - 1, x.shape, views);
+    const int64_t strides[3] = {x.strides[0], dy.strides[0], dx ? dx->strides[0] : 0};
+    ok = with_float_dtype(x.dtype, [&]<chorus_dtype D>() {
+      batch_norm_backward_kernel<D>(exec, channels, strides, inner, p, data_of(x), data_of(dy),
+                                    data(5), data(1), data(2), data(3), data(6), data(7));
+    });
+  }
+  return ok ? CHORUS_OK : check_batch_norm<Backward>(op);
+}
+
 void register_kokkos() {
   register_op(CHORUS_OP_LAYER_NORM, {sizeof(chorus_norm_attrs), check_norm<true>, run_norm<true>});
   register_op(CHORUS_OP_RMS_NORM, {sizeof(chorus_norm_attrs), check_norm<false>, run_norm<false>});
@@ -270,6 +487,10 @@ void register_kokkos() {
               {sizeof(chorus_norm_attrs), check_norm_backward<true>, run_norm_backward<true>});
   register_op(CHORUS_OP_RMS_NORM_BACKWARD,
               {sizeof(chorus_norm_attrs), check_norm_backward<false>, run_norm_backward<false>});
+  register_op(CHORUS_OP_BATCH_NORM, {sizeof(chorus_batch_norm_attrs), check_batch_norm<false>,
+                                     run_batch_norm<false>});
+  register_op(CHORUS_OP_BATCH_NORM_BACKWARD, {sizeof(chorus_batch_norm_attrs),
+                                              check_batch_norm<true>, run_batch_norm<true>});
 }
 
 }  // namespace chorus::ops::norm

@@ -273,3 +273,147 @@ KERNEL void norm_param_grad_final(GLOBAL const ACC* partial, GLOBAL T* dgamma, G
   if (has_dgamma) STORE(DT, dgamma, g_offset + j * g_stride, sg);
   if (has_dbeta) STORE(DT, dbeta, b_offset + j * b_stride, sb);
 }
+
+/* Batch norm (batch_norm, batch_norm_backward): one row per channel over the
+ * values it spans (N and the spatial axes: ROW_GENERIC when several), in
+ * the fixed order of rows.h; the per-channel tensors come through
+ * ck_channels (element `row`). Forward operands 0 x, 1 y; channel tensors
+ * 0 gamma, 1 beta, 2 running_mean, 3 running_var. Training: the mean, then
+ * the squares around it, as the norms above; thread 0 updates the running
+ * statistics (the variance unbiased, n / (n - 1)). y may be x itself. */
+#define CHANNEL(t) (ch.offset[t] + row * ch.stride[t])
+
+KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
+                       GLOBAL const T* beta, GLOBAL T* running_mean, GLOBAL T* running_var,
+                       ck_rows a, ck_channels ch, ACC eps, ACC momentum, I32 training,
+                       I32 has_gamma, I32 has_beta, I32 update GRID_PARAMS) {
+  NORM_SHARED
+  const I64 row = ROW_INDEX();
+  ROW_SKIP_PAST_END(row)
+  I64 base[2];
+  row_bases(&a, row, 2, base);
+  const I64 n = a.n;
+  ACC mean, var;
+  if (training) {
+    VCT vs = VSPLAT(K(0.0));
+    FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
+    ACC s;
+    LANES_COMBINE(ACC, vs, s, N_SUM);
+    FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+    ROW_COMBINE(ACC, shared, s, N_SUM);
+    mean = s / (ACC)n;
+    VCT vq = VSPLAT(K(0.0));
+    FOR_ROW_VECTORS(j, 0, n) {
+      const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
+      vq += d * d;
+    }
+    ACC q;
+    LANES_COMBINE(ACC, vq, q, N_SUM);
+    {
+      FOR_ROW_TAIL(j, 0, n) {
+        const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
+        q += d * d;
+      }
+    }
+    ROW_COMBINE(ACC, shared, q, N_SUM);
+    var = q / (ACC)n;
+    if (update && ROW_THREAD() == 0) {
+      const ACC rm = LOAD(DT, running_mean, CHANNEL(2));
+      const ACC rv = LOAD(DT, running_var, CHANNEL(3));
+      STORE(DT, running_mean, CHANNEL(2), (K(1.0) - momentum) * rm + momentum * mean);
+      STORE(DT, running_var, CHANNEL(3),
+            (K(1.0) - momentum) * rv + momentum * (var * (ACC)n / (ACC)(n - 1)));
+    }
+  } else {
+    mean = LOAD(DT, running_mean, CHANNEL(2));
+    var = LOAD(DT, running_var, CHANNEL(3));
+  }
+  const ACC rstd = K(1.0) / sqrt(var + eps);
+  const ACC g = has_gamma ? (ACC)LOAD(DT, gamma, CHANNEL(0)) : K(1.0);
+  const ACC b = has_beta ? (ACC)LOAD(DT, beta, CHANNEL(1)) : K(0.0);
+  FOR_ROW_VECTORS(j, 0, n)
+    row_storev(y, &a, 1, base[1], j, (row_loadv(x, &a, 0, base[0], j) - mean) * rstd * g + b);
+  {
+    FOR_ROW_TAIL(j, 0, n) {
+      const ACC v = LOAD(DT, x, row_at(&a, 0, base[0], j));
+      STORE(DT, y, row_at(&a, 1, base[1], j), (v - mean) * rstd * g + b);
+    }
+  }
+}
+
+/* The gradients. Operands 0 x, 1 dy, 2 dx (may be absent; may be dy's very
+ * memory); channel tensors 0 gamma, 1 running_mean, 2 running_var,
+ * 3 dgamma, 4 dbeta. With d = x - mean, r = 1/sqrt(var + eps), sums over
+ * the channel: dgamma = r sum(dy d), dbeta = sum(dy) (0 for an empty
+ * batch); dx = gamma r (dy - sum(dy)/n - d r^2 sum(dy d)/n) in training,
+ * gamma r dy with the running statistics. */
+KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T* dx,
+                                GLOBAL const T* gamma, GLOBAL const T* running_mean,
+                                GLOBAL const T* running_var, GLOBAL T* dgamma, GLOBAL T* dbeta,
+                                ck_rows a, ck_channels ch, ACC eps, I32 training, I32 has_gamma,
+                                I32 has_dx, I32 has_dgamma, I32 has_dbeta GRID_PARAMS) {
+  NORM_SHARED
+  const I64 row = ROW_INDEX();
+  ROW_SKIP_PAST_END(row)
+  I64 base[3];
+  row_bases(&a, row, 3, base);
+  const I64 n = a.n;
+  ACC mean;
+  if (training) {
+    VCT vs = VSPLAT(K(0.0));
+    FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
+    ACC s;
+    LANES_COMBINE(ACC, vs, s, N_SUM);
+    FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+    ROW_COMBINE(ACC, shared, s, N_SUM);
+    mean = s / (ACC)n;
+  } else {
+    mean = LOAD(DT, running_mean, CHANNEL(1));
+  }
+  VCT vq = VSPLAT(K(0.0)), vg = VSPLAT(K(0.0)), vgd = VSPLAT(K(0.0));
+  FOR_ROW_VECTORS(j, 0, n) {
+    const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
+    const VCT g = row_loadv(dy, &a, 1, base[1], j);
+    vq += d * d;
+    vg += g;
+    vgd += g * d;
+  }
+  ACC q, sg, sgd;
+  LANES_COMBINE(ACC, vq, q, N_SUM);
+  LANES_COMBINE(ACC, vg, sg, N_SUM);
+  LANES_COMBINE(ACC, vgd, sgd, N_SUM);
+  {
+    FOR_ROW_TAIL(j, 0, n) {
+      const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
+      const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));
+      q += d * d;
+      sg += g;
+      sgd += g * d;
+    }
+  }
+  ROW_COMBINE(ACC, shared, q, N_SUM);
+  ROW_COMBINE(ACC, shared, sg, N_SUM);
+  ROW_COMBINE(ACC, shared, sgd, N_SUM);
+  const ACC var = training ? q / (ACC)n : (ACC)LOAD(DT, running_var, CHANNEL(2));
+  const ACC r = K(1.0) / sqrt(var + eps);
+  if (ROW_THREAD() == 0) {
+    if (has_dgamma) STORE(DT, dgamma, CHANNEL(3), n == 0 ? K(0.0) : sgd * r);
+    if (has_dbeta) STORE(DT, dbeta, CHANNEL(4), sg);
+  }
+  if (!has_dx) return;
+  const ACC scale = (has_gamma ? (ACC)LOAD(DT, gamma, CHANNEL(0)) : K(1.0)) * r;
+  const ACC c1 = training ? sg / (ACC)n : K(0.0);
+  const ACC c2 = training ? r * r * sgd / (ACC)n : K(0.0);
+  FOR_ROW_VECTORS(j, 0, n) {
+    const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
+    const VCT g = row_loadv(dy, &a, 1, base[1], j);
+    row_storev(dx, &a, 2, base[2], j, training ? scale * (g - c1 - d * c2) : scale * g);
+  }
+  {
+    FOR_ROW_TAIL(j, 0, n) {
+      const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
+      const ACC g = LOAD(DT, dy, row_at(&a, 1, base[1], j));
+      STORE(DT, dx, row_at(&a, 2, base[2], j), training ? scale * (g - c1 - d * c2) : scale * g);
+    }
+  }
+}

@@ -5,6 +5,7 @@
 // 2 gamma, 3 beta; the slots are layer_norm's [x, gamma?, beta?, y] and
 // rms_norm's [x, gamma?, y]. Their gradients: plan_norm_backward.
 #include <algorithm>
+#include <cstddef>
 #include <string>
 
 #include "plan_kit.hpp"
@@ -151,6 +152,66 @@ chorus_status plan_norm_backward(const chorus_op_record& op, const DeviceTraits&
   return CHORUS_OK;
 }
 
+// Batch norm (custom normal form: axis 0 the channel, the rest what it
+// spans): one launch of a row kernel per channel; the per-channel tensors
+// through ck_channels, their offsets patched per execution.
+chorus_status plan_batch_norm(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
+                              std::string* why) {
+  const bool backward = op.kind == CHORUS_OP_BATCH_NORM_BACKWARD;
+  if (const chorus_status s =
+          check_record(op, backward ? 8 : 6, sizeof(chorus_batch_norm_attrs), why))
+    return s;
+  const Tensor& x = op.tensors[0];
+  if (x.rank < 2 || is_int(x.dtype)) {
+    *why = "batch norm takes floats as [C, values...] (the normal form)";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  const auto a = attrs_of<chorus_batch_norm_attrs>(op);
+  const RowLayout r =
+      backward ? row_layout(op, {0, 4, 5}, x.rank - 1) : row_layout(op, {0, 5}, x.rank - 1);
+  Launch l;
+  l.program = row_program(traits, "norm", "norm.cl", x.dtype, r.layout,
+                          row_vw(traits.tuning, x.dtype));
+  row_grid(traits.tuning, r.args, &l);
+  // The per-channel slots, in ck_channels order.
+  const std::vector<int> channels =
+      backward ? std::vector<int>{1, 2, 3, 6, 7} : std::vector<int>{1, 2, 3, 4};
+  ck_channels ch{};
+  for (size_t t = 0; t < channels.size(); ++t) {
+    const Tensor& p = op.tensors[channels[t]];
+    ch.stride[t] = present(p) ? p.strides[0] : 0;
+  }
+  const auto buffer_or_null = [&](int slot) {
+    return present(op.tensors[slot]) ? buffer_arg(slot) : null_arg();
+  };
+  const auto flag = [&](int slot) { return bytes_arg(int32_t{present(op.tensors[slot])}); };
+  size_t ch_arg = 0;
+  if (!backward) {
+    l.kernel = "batch_norm";
+    l.args = {buffer_arg(0),      buffer_arg(5),       buffer_or_null(1),
+              buffer_or_null(2),  buffer_or_null(3),   buffer_or_null(4),
+              bytes_arg(r.args),  bytes_arg(ch),       accumulator_arg(x.dtype, a.eps),
+              accumulator_arg(x.dtype, a.momentum),    bytes_arg(int32_t{a.training}),
+              flag(1),            flag(2),             bytes_arg(int32_t{a.training && present(op.tensors[3])})};
+    patch_rows(l, 6, r);
+    ch_arg = 7;
+  } else {
+    l.kernel = "batch_norm_backward";
+    l.args = {buffer_arg(0),      buffer_arg(4),      buffer_or_null(5),  buffer_or_null(1),
+              buffer_or_null(2),  buffer_or_null(3),  buffer_or_null(6),  buffer_or_null(7),
+              bytes_arg(r.args),  bytes_arg(ch),      accumulator_arg(x.dtype, a.eps),
+              bytes_arg(int32_t{a.training}),         flag(1),            flag(5),
+              flag(6),            flag(7)};
+    patch_rows(l, 8, r);
+    ch_arg = 9;
+  }
+  for (size_t t = 0; t < channels.size(); ++t)
+    if (present(op.tensors[channels[t]]))
+      patch_offset(l, ch_arg, offsetof(ck_channels, offset) + 8 * t, channels[t]);
+  plan->launches.push_back(std::move(l));
+  return CHORUS_OK;
+}
+
 // Each float dtype over contiguous, strided, long and many short rows,
 // with and without gamma and beta.
 void variants(std::vector<VariantOp>* out) {
@@ -170,6 +231,25 @@ void variants(std::vector<VariantOp>* out) {
         out->push_back(variant(CHORUS_OP_RMS_NORM_BACKWARD, a, {x, p, x, x, dp}));
       }
     }
+    // Batch norm: [C, N] (contiguous or strided values) and [C, N, HW]
+    // (generic), per-channel tensors [C] at stride 1.
+    const Tensor bxs[] = {tensor_of(d, {8, 16}, {1, 8}), tensor_of(d, {8, 16}, {16, 1}),
+                          tensor_of(d, {4, 2, 9}, {9, 36, 1})};
+    for (const Tensor& x : bxs) {
+      Tensor c = x;
+      for (uint32_t k = 0; k < c.rank; ++k) {
+        c.shape[k] = k == 0 ? x.shape[0] : 1;
+        c.strides[k] = k == 0 ? 1 : 0;
+      }
+      for (int training = 0; training < 2; ++training) {
+        chorus_batch_norm_attrs b{};
+        b.training = training;
+        b.eps = 1e-5;
+        b.momentum = 0.1;
+        out->push_back(variant(CHORUS_OP_BATCH_NORM, b, {x, c, c, c, c, x}));
+        out->push_back(variant(CHORUS_OP_BATCH_NORM_BACKWARD, b, {x, c, c, c, x, x, c, c}));
+      }
+    }
   }
 }
 
@@ -180,6 +260,8 @@ void register_plan() {
   register_planner(CHORUS_OP_RMS_NORM, plan_norm);
   register_planner(CHORUS_OP_LAYER_NORM_BACKWARD, plan_norm_backward);
   register_planner(CHORUS_OP_RMS_NORM_BACKWARD, plan_norm_backward);
+  register_planner(CHORUS_OP_BATCH_NORM, plan_batch_norm);
+  register_planner(CHORUS_OP_BATCH_NORM_BACKWARD, plan_batch_norm);
   register_variants(variants);
 }
 

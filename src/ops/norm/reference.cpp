@@ -118,6 +118,148 @@ void norm_backward_loop(const BoundOp& op, bool subtract_mean) {
   }
 }
 
+// Batch norm in its normal form: axis 0 the channel, axes 1.. the values a
+// channel spans; per-channel tensors have extent 1 there. Visits every
+// element offset of channel c of tensor t.
+template <typename Visit>
+void channel_walk(const Tensor& t, const Tensor& x, int64_t c, Visit&& visit) {
+  int64_t inner = 1;
+  for (uint32_t k = 1; k < x.rank; ++k) inner *= x.shape[k];
+  if (inner == 0) return;
+  for_each_index(x.rank - 1, x.shape + 1, [&](const int64_t* index) {
+    int64_t e = t.offset + c * t.strides[0];
+    for (uint32_t k = 1; k < x.rank; ++k) e += index[k - 1] * t.strides[k];
+    visit(e);
+  });
+}
+
+// The batch statistics of channel c: the mean, then the squares around it.
+template <typename T>
+void channel_stats(const Tensor& x, int64_t c, T* mean, T* var, int64_t* count) {
+  T sum = 0;
+  int64_t n = 0;
+  channel_walk(x, x, c, [&](int64_t e) {
+    sum += load_as<T>(x, e);
+    ++n;
+  });
+  *mean = sum / static_cast<T>(n);
+  T squares = 0;
+  channel_walk(x, x, c, [&](int64_t e) {
+    const T d = load_as<T>(x, e) - *mean;
+    squares += d * d;
+  });
+  *var = squares / static_cast<T>(n);
+  *count = n;
+}
+
+// Slots: x, gamma?, beta?, running_mean?, running_var?, y.
+template <typename T>
+void batch_norm_loop(const BoundOp& op) {
+  const auto& a = op.attrs_as<chorus_batch_norm_attrs>();
+  const Tensor& x = op[0];
+  const Tensor& y = op[5];
+  const auto param = [&](uint32_t slot, int64_t c) {
+    return load_as<T>(op[slot], op[slot].offset + c * op[slot].strides[0]);
+  };
+  std::vector<T> out;
+  for (int64_t c = 0; c < x.shape[0]; ++c) {
+    T mean = 0, var = 0;
+    int64_t n = 0;
+    if (a.training) {
+      channel_stats<T>(x, c, &mean, &var, &n);
+      if (op.has(3)) {
+        const T m = static_cast<T>(a.momentum);
+        const T unbiased = var * static_cast<T>(n) / static_cast<T>(n - 1);
+        const T rm = (1 - m) * param(3, c) + m * mean;
+        const T rv = (1 - m) * param(4, c) + m * unbiased;
+        store_rounded(op[3], op[3].offset + c * op[3].strides[0], rm);
+        store_rounded(op[4], op[4].offset + c * op[4].strides[0], rv);
+      }
+    } else {
+      mean = param(3, c);
+      var = param(4, c);
+    }
+    const T spread = std::sqrt(var + static_cast<T>(a.eps));
+    out.clear();
+    channel_walk(x, x, c, [&](int64_t e) {
+      T v = (load_as<T>(x, e) - mean) / spread;
+      if (op.has(1)) v *= param(1, c);
+      if (op.has(2)) v += param(2, c);
+      out.push_back(v);  // y may be x itself: written after the channel is read
+    });
+    size_t i = 0;
+    channel_walk(y, x, c, [&](int64_t e) { store_rounded(y, e, out[i++]); });
+  }
+}
+
+// Slots: x, gamma?, running_mean?, running_var?, dy, dx?, dgamma?, dbeta?.
+// With g = dy gamma, d = x - mean, r = 1/sqrt(var + eps), per channel:
+//   training: dx = r (g - sum(g)/n - d r^2 sum(g d)/n); inference: dx = g r;
+//   dgamma = sum(dy d) r; dbeta = sum(dy) (0 for an empty batch).
+template <typename T>
+void batch_norm_backward_loop(const BoundOp& op) {
+  const auto& a = op.attrs_as<chorus_batch_norm_attrs>();
+  const Tensor& x = op[0];
+  const Tensor& dy = op[4];
+  const auto param = [&](uint32_t slot, int64_t c) {
+    return load_as<T>(op[slot], op[slot].offset + c * op[slot].strides[0]);
+  };
+  std::vector<T> out;
+  for (int64_t c = 0; c < x.shape[0]; ++c) {
+    T mean = 0, var = 0;
+    int64_t n = 0;
+    if (a.training) {
+      channel_stats<T>(x, c, &mean, &var, &n);
+    } else {
+      mean = param(2, c);
+      var = param(3, c);
+      channel_walk(x, x, c, [&](int64_t) { ++n; });
+    }
+    const T r = 1 / std::sqrt(var + static_cast<T>(a.eps));
+    const T gamma = op.has(1) ? param(1, c) : T(1);
+    std::vector<int64_t> xe, de;
+    channel_walk(x, x, c, [&](int64_t e) { xe.push_back(e); });
+    channel_walk(dy, x, c, [&](int64_t e) { de.push_back(e); });
+    T sum_dy = 0, sum_dy_d = 0;
+    for (size_t i = 0; i < xe.size(); ++i) {
+      const T g = load_as<T>(dy, de[i]);
+      sum_dy += g;
+      sum_dy_d += g * (load_as<T>(x, xe[i]) - mean);
+    }
+    if (op.has(6))
+      store_rounded(op[6], op[6].offset + c * op[6].strides[0], n == 0 ? T(0) : sum_dy_d * r);
+    if (op.has(7)) store_rounded(op[7], op[7].offset + c * op[7].strides[0], sum_dy);
+    if (!op.has(5)) continue;
+    out.clear();
+    const T c1 = n == 0 ? T(0) : sum_dy / static_cast<T>(n);
+    const T c2 = n == 0 ? T(0) : r * r * sum_dy_d / static_cast<T>(n);
+    for (size_t i = 0; i < xe.size(); ++i) {
+      const T g = load_as<T>(dy, de[i]);
+      const T d = load_as<T>(x, xe[i]) - mean;
+      out.push_back(a.training ? gamma * r * (g - c1 - d * c2) : gamma * r * g);
+    }
+    size_t i = 0;
+    channel_walk(op[5], x, c, [&](int64_t e) { store_rounded(op[5], e, out[i++]); });
+  }
+}
+
+template <bool kBackward>
+chorus_status run_batch_norm(const BoundOp& op) {
+  const bool f64 = op[0].dtype == CHORUS_DTYPE_F64;
+  if (kBackward) {
+    if (f64)
+      batch_norm_backward_loop<long double>(op);
+    else
+      batch_norm_backward_loop<double>(op);
+  } else {
+    if (f64)
+      batch_norm_loop<long double>(op);
+    else
+      batch_norm_loop<double>(op);
+  }
+  return CHORUS_OK;
+}
+
 template <bool kLayer>
 chorus_status run_norm_backward(const BoundOp& op) {
   if (op[0].dtype == CHORUS_DTYPE_F64)
@@ -143,6 +285,8 @@ void register_reference() {
   chorus::reference::register_op(CHORUS_OP_RMS_NORM, run_norm<false>);
   chorus::reference::register_op(CHORUS_OP_LAYER_NORM_BACKWARD, run_norm_backward<true>);
   chorus::reference::register_op(CHORUS_OP_RMS_NORM_BACKWARD, run_norm_backward<false>);
+  chorus::reference::register_op(CHORUS_OP_BATCH_NORM, run_batch_norm<false>);
+  chorus::reference::register_op(CHORUS_OP_BATCH_NORM_BACKWARD, run_batch_norm<true>);
 }
 
 }  // namespace chorus::ops::norm

@@ -8,6 +8,8 @@
 // Composites, for backends without a native kernel: the two-pass formulas
 // of docs/ops.md written with reduce, binary and unary ops, in f32 for
 // 16-bit data.
+#include <cmath>
+
 #include "core/composite_kit.hpp"
 #include "core/dispatch.hpp"
 #include "core/op_schema.hpp"
@@ -90,6 +92,116 @@ chorus_status normalise_backward(Call& call) {
                      "dx, dgamma%s are all NULL; ask for at least one gradient",
                      call.slot_count > 5 ? " and dbeta" : "");
   call.inner_rank = 1;
+  return CHORUS_OK;
+}
+
+// Batch norm: x is [N, C, ...]; each per-channel tensor ([C]) becomes x's
+// rank with extent 1 off axis 1, and axis 1 moves first: one row per
+// channel over N and the spatial axes (inner_rank = rank - 1). Slots:
+// forward x, gamma?, beta?, running_mean?, running_var?, y; backward x,
+// gamma?, running_mean?, running_var?, dy, dx?, dgamma?, dbeta?.
+chorus_status normalise_batch(Call& call) {
+  const auto& a = call.attrs_as<chorus_batch_norm_attrs>();
+  const bool backward = call.slot_count == 8;
+  View& x = call.views[0];
+  if (x.rank < 2)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                     "x has shape %s; batch norm needs [N, C, ...] (channels on axis 1)",
+                     shape_text(x.rank, x.shape).c_str());
+  if (!(a.eps >= 0.0))
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "eps is %g; it must be >= 0", a.eps);
+  if (!std::isfinite(a.momentum))
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "momentum is %g; it must be finite",
+                     a.momentum);
+  if (a.training != 0 && a.training != 1)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT, "training is %d; it must be 0 or 1",
+                     a.training);
+  const uint32_t mean_slot = backward ? 2 : 3, var_slot = mean_slot + 1;
+  const bool has_running = call.views[mean_slot].present, has_var = call.views[var_slot].present;
+  if (has_running != has_var)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                     "running_mean and running_var come together; %s is NULL",
+                     has_running ? "running_var" : "running_mean");
+  if (!a.training && !has_running)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                     "training is 0: running_mean and running_var are required");
+  const int64_t channels = x.shape[1];
+  const int64_t per_channel = channels == 0 ? 0 : x.numel() / channels;
+  if (a.training && !backward && per_channel == 1)
+    return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                     "x has shape %s: one value per channel; training needs more than 1 "
+                     "(the unbiased running variance divides by n - 1)",
+                     shape_text(x.rank, x.shape).c_str());
+  const uint32_t y_slot = 5;  // y, or dx
+  if (backward) {
+    if (auto s = require_same_shape(call, 4, 0)) return s;
+    bool any = false;
+    for (uint32_t o = 5; o < 8; ++o) any = any || call.views[o].present;
+    if (!any)
+      return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                       "dx, dgamma and dbeta are all NULL; ask for at least one gradient");
+  }
+  if (call.views[y_slot].present)
+    if (auto s = require_same_shape(call, y_slot, 0)) return s;
+  for (uint32_t p = 1; p < call.slot_count; ++p) {
+    View& v = call.views[p];
+    const bool per_channel_slot = backward ? (p <= 3 || p >= 6) : (p <= 4);
+    if (!v.present || !per_channel_slot) continue;
+    if (v.rank != 1 || v.shape[0] != channels)
+      return call.fail(CHORUS_ERROR_INVALID_ARGUMENT,
+                       "%s has shape %s; it must be [%lld] (x's channels, axis 1)",
+                       call.schema->slots[p].name, shape_text(v.rank, v.shape).c_str(),
+                       static_cast<long long>(channels));
+    const int64_t stride = v.strides[0];
+    v.rank = x.rank;
+    for (uint32_t k = 0; k < x.rank; ++k) {
+      v.shape[k] = k == 1 ? channels : 1;
+      v.strides[k] = k == 1 ? stride : 0;
+    }
+  }
+  uint32_t order[CHORUS_MAX_RANK];
+  axes_last_order(x.rank, ((1u << x.rank) - 1u) & ~2u, order);
+  for (uint32_t t = 0; t < call.slot_count; ++t)
+    if (call.views[t].present) permute(call.views[t], order);
+  // The final form (NormalForm::custom): axis 0 is always the channel (even
+  // C = 1, which the rows collapse would drop), then the axes a channel's
+  // values span, neighbours merged where every tensor steps over both as one
+  // run (the per-channel tensors, extent 1 and stride 0 there, always do).
+  for (uint32_t k = x.rank - 1; k >= 1 && x.rank > 2; --k) {
+    if (x.shape[k] != 1) continue;  // an axis of extent 1 steps nowhere: dropped
+    for (uint32_t t = 0; t < call.slot_count; ++t) {
+      View& v = call.views[t];
+      if (!v.present) continue;
+      for (uint32_t i = k; i + 1 < v.rank; ++i) {
+        v.shape[i] = v.shape[i + 1];
+        v.strides[i] = v.strides[i + 1];
+      }
+      --v.rank;
+    }
+  }
+  for (uint32_t k = x.rank - 1; k >= 2; --k) {
+    bool merge = true;
+    for (uint32_t t = 0; t < call.slot_count; ++t) {
+      const View& v = call.views[t];
+      if (v.present && v.strides[k - 1] != v.strides[k] * v.shape[k]) merge = false;
+    }
+    if (!merge) continue;
+    for (uint32_t t = 0; t < call.slot_count; ++t) {
+      View& v = call.views[t];
+      if (!v.present) continue;
+      v.shape[k - 1] *= v.shape[k];
+      v.strides[k - 1] = v.strides[k];
+      for (uint32_t i = k; i + 1 < v.rank; ++i) {
+        v.shape[i] = v.shape[i + 1];
+        v.strides[i] = v.strides[i + 1];
+      }
+      --v.rank;
+    }
+  }
+  call.inner_rank = x.rank - 1;
+  // An empty batch: nothing to normalise and no statistics to update (the
+  // gradients dgamma and dbeta are sums over nothing, 0: the backends).
+  if (!backward && per_channel == 0) call.no_op = true;
   return CHORUS_OK;
 }
 
@@ -192,6 +304,47 @@ void register_schema() {
                  {"dgamma", Role::output, true, kAnyFloat, 0}};
   rms_b.normalise = normalise_backward;
   register_op(std::move(rms_b));
+
+  const std::vector<Attr> batch_attrs = {
+      {"training", CHORUS_ATTR_BOOL, offsetof(chorus_batch_norm_attrs, training), 1},
+      {"eps", CHORUS_ATTR_DOUBLE, offsetof(chorus_batch_norm_attrs, eps), 1e-5},
+      {"momentum", CHORUS_ATTR_DOUBLE, offsetof(chorus_batch_norm_attrs, momentum), 0.1}};
+  OpSchema batch;
+  batch.kind = CHORUS_OP_BATCH_NORM;
+  batch.name = "batch_norm";
+  batch.family = "norm";
+  batch.summary = "y = (x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1), batch or "
+                  "running statistics";
+  batch.slots = {{"x", Role::input, false, kAnyFloat},
+                 {"gamma", Role::input, true, kAnyFloat, 0},
+                 {"beta", Role::input, true, kAnyFloat, 0},
+                 {"running_mean", Role::inout, true, kAnyFloat, 0},
+                 {"running_var", Role::inout, true, kAnyFloat, 0},
+                 {"y", Role::output, false, kAnyFloat, 0, 1u << 0}};
+  batch.attrs_size = sizeof(chorus_batch_norm_attrs);
+  batch.attrs = batch_attrs;
+  batch.form = NormalForm::custom;
+  batch.normalise = normalise_batch;
+  register_op(std::move(batch));
+
+  OpSchema batch_b;
+  batch_b.kind = CHORUS_OP_BATCH_NORM_BACKWARD;
+  batch_b.name = "batch_norm_backward";
+  batch_b.family = "norm";
+  batch_b.summary = "dx, dgamma, dbeta of batch_norm from x, gamma and dy";
+  batch_b.slots = {{"x", Role::input, false, kAnyFloat},
+                   {"gamma", Role::input, true, kAnyFloat, 0},
+                   {"running_mean", Role::input, true, kAnyFloat, 0},
+                   {"running_var", Role::input, true, kAnyFloat, 0},
+                   {"dy", Role::input, false, kAnyFloat, 0},
+                   {"dx", Role::output, true, kAnyFloat, 0, 1u << 4},
+                   {"dgamma", Role::output, true, kAnyFloat, 0},
+                   {"dbeta", Role::output, true, kAnyFloat, 0}};
+  batch_b.attrs_size = sizeof(chorus_batch_norm_attrs);
+  batch_b.attrs = batch_attrs;
+  batch_b.form = NormalForm::custom;
+  batch_b.normalise = normalise_batch;
+  register_op(std::move(batch_b));
 }
 
 }  // namespace chorus::ops::norm
@@ -231,6 +384,24 @@ CHORUS_API chorus_status chorus_rms_norm_backward(chorus_queue queue, const chor
                                                   const chorus_tensor* dgamma) {
   const chorus_norm_attrs attrs{sizeof attrs, 0, eps};
   return run_op(queue, CHORUS_OP_RMS_NORM_BACKWARD, &attrs, {x, gamma, dy, dx, dgamma});
+}
+
+CHORUS_API chorus_status chorus_batch_norm(chorus_queue queue, const chorus_batch_norm_attrs* attrs,
+                                           const chorus_tensor* x, const chorus_tensor* gamma,
+                                           const chorus_tensor* beta,
+                                           const chorus_tensor* running_mean,
+                                           const chorus_tensor* running_var,
+                                           const chorus_tensor* y) {
+  return run_op(queue, CHORUS_OP_BATCH_NORM, attrs, {x, gamma, beta, running_mean, running_var, y});
+}
+
+CHORUS_API chorus_status chorus_batch_norm_backward(
+    chorus_queue queue, const chorus_batch_norm_attrs* attrs, const chorus_tensor* x,
+    const chorus_tensor* gamma, const chorus_tensor* running_mean, const chorus_tensor* running_var,
+    const chorus_tensor* dy, const chorus_tensor* dx, const chorus_tensor* dgamma,
+    const chorus_tensor* dbeta) {
+  return run_op(queue, CHORUS_OP_BATCH_NORM_BACKWARD, attrs,
+                {x, gamma, running_mean, running_var, dy, dx, dgamma, dbeta});
 }
 
 }  // extern "C"
