@@ -5,13 +5,18 @@
 #   1. lists the devices and the machine (nvidia-smi, nvcc);
 #   2. times a bare kernel launch (chorus-launch-peer, the peer of the host
 #      time of one chorus op);
-#   3. runs `chorus bench` on cuda:0 (memory-bound ops at 256 MB, SGEMM at
+#   3. runs the conformance suite on cuda:0 (tier full) first: whether the
+#      GPU computes correctly matters more than how fast, and a first run
+#      on new hardware is where a failure is likeliest;
+#   4. runs `chorus bench` on cuda:0 (memory-bound ops at 256 MB, SGEMM at
 #      4096³, host µs per op), then SGEMM at 8192³;
-#   4. runs the conformance suite on cuda:0 (tier full);
 #   5. runs bench/torch_peers.py: the same ops through PyTorch eager and
 #      SGEMM through cuBLAS, TF32 off, in the same session;
 #   6. runs `chorus bench` on the same GPU through NVIDIA's OpenCL driver,
-#      when the machine has it, with what is left of the time budget.
+#      when the machine has it;
+#   7. runs a few conformance families under compute-sanitizer's memcheck
+#      (out-of-bounds and misaligned accesses), with what is left of the
+#      time budget.
 # Each step has its own time limit, so one that hangs costs its limit, not
 # the call. Output: $OUT/run.log (everything printed) plus the JSON files
 # that scripts/perf_report.py turns into docs/perf/<gpu>.md.
@@ -23,7 +28,10 @@
 #     OUT=/some/dir scripts/gpu-check.sh
 # BUILD_DIR (default build-gpu) is the build folder;
 # DEVICE (default cuda:0) and TIER (default full) choose the device and the
-# conformance tier; BUDGET_S (default 450) is the time the whole run may take;
+# conformance tier (CONFORMANCE_OPS, a --op list, narrows it; CONFORMANCE_S,
+# default 200, is its limit); STEPS (default all) names the steps to run:
+# conformance,bench,torch,gemm8192,opencl,sanitize (SANITIZE_OPS: the --op
+# list run under memcheck); BUDGET_S (default 450) is the time the whole run may take;
 # PYTHON and TORCH_DEVICE (cuda, or cpu for a dry run) run the PyTorch peers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +70,9 @@ budget="${BUDGET_S:-450}"
 mkdir -p "$out"
 started=$SECONDS
 step() { echo; echo "== $* (at ${SECONDS}s)"; }
+# want NAME: is step NAME among STEPS (default all of conformance, bench,
+# torch, gemm8192, opencl, sanitize)? A rerun in the same lease names fewer.
+want() { [ "${STEPS:-all}" = all ] || [[ ",$STEPS," == *",$1,"* ]]; }
 # limit SECONDS COMMAND...: runs COMMAND for at most SECONDS, never past
 # the budget; says so when it had to stop it.
 limit() {
@@ -79,6 +90,7 @@ limit() {
 }
 
 run() {
+conformance_rc=0
 step machine
 date -u
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
@@ -112,25 +124,49 @@ limit 60 "$chorus" devices
 step bare launch
 limit 60 "$build/bin/chorus-launch-peer" "${dev%%:*}" --device "${dev##*:}" --json "$out/launch.json"
 
-step "chorus bench on $dev"
-limit 120 "$chorus" bench --device "$dev" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-cuda-4096.json"
-limit 90 "$chorus" bench --device "$dev" --mb 256 --op gemm,overhead --gemm 8192 --reps 5 \
-  --json "$out/bench-cuda-8192.json"
-
+if want conformance; then
 step "conformance on $dev, tier $tier"
-limit 240 "$chorus" conformance --device "$dev" --tier "$tier" --json "$out/conformance.json" \
+limit "${CONFORMANCE_S:-200}" "$chorus" conformance --device "$dev" --tier "$tier" ${CONFORMANCE_OPS:+--op "$CONFORMANCE_OPS"} --json "$out/conformance.json" \
   --markdown "$build/conformance.md" | tail -40
 conformance_rc=${PIPESTATUS[0]}
+fi
 
+if want bench; then
+step "chorus bench on $dev"
+limit 100 "$chorus" bench --device "$dev" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-cuda-4096.json"
+fi
+
+if want torch; then
 step "PyTorch and cuBLAS peers"
-PYTHONUNBUFFERED=1 limit 120 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --json "$out/torch.json"
+PYTHONUNBUFFERED=1 limit 100 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --json "$out/torch.json"
+fi
 
+if want gemm8192; then
+step "chorus SGEMM at 8192 on $dev"
+limit 60 "$chorus" bench --device "$dev" --mb 256 --op gemm,overhead --gemm 8192 --reps 5 \
+  --json "$out/bench-cuda-8192.json"
+fi
+
+if want opencl; then
 step "chorus bench through OpenCL on the same GPU"
 ocl=$("$chorus" devices 2>/dev/null | grep -E '^ +opencl:[0-9]+ .*NVIDIA' | grep -o 'opencl:[0-9]*' | head -1)
 if [ -n "$ocl" ]; then
-  limit 120 "$chorus" bench --device "$ocl" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-opencl.json"
+  limit 90 "$chorus" bench --device "$ocl" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-opencl.json"
 else
   echo "no NVIDIA OpenCL device here (driver library: ${icd:-none found})"
+fi
+fi
+
+if want sanitize; then
+step "compute-sanitizer memcheck over the kernels with the most index arithmetic, tier ci"
+san=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null | head -1)
+if [ -n "$san" ]; then
+  limit 120 "$san" --tool memcheck --error-exitcode 9 --print-limit 20 "$chorus" conformance --device "$dev" \
+    --tier ci --op "${SANITIZE_OPS:-conv2d,conv2d_backward_data,conv2d_backward_weight,pool2d,pool2d_backward,cross_entropy,batch_norm,gemm}" | tail -25
+  echo "compute-sanitizer exit ${PIPESTATUS[0]}"
+else
+  echo "no compute-sanitizer here"
+fi
 fi
 
 step "done in $((SECONDS - started))s; conformance exit $conformance_rc"
