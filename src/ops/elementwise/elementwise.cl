@@ -46,9 +46,11 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
 #define ew_offsets(a, operands, off) \
   ew_offsets_at((a), (operands), (off), global_id(0), global_id(1), global_id(2))
 
-/* Rows of the op tables whose DTYPES say integers have the op. */
-#define EW_IF_FLOATS(...)
-#define EW_IF_FLOATS_INTS(...) __VA_ARGS__
+/* Rows of the op tables whose DTYPES say integers have the op. No macro of
+ * the kernel text is variadic: OpenCL C before 2.0 has none (NVIDIA's
+ * OpenCL compiler rejects them), so the table rows are taken whole. */
+#define EW_IF_FLOATS(kernels)
+#define EW_IF_FLOATS_INTS(kernels) kernels
 
 /* ------------------------------------------------------------ unary */
 /* Generated from unary_table.h: its KERNEL column (floats) or KERNEL_INT
@@ -109,10 +111,10 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
 
 #if DT_IS_INT
 /* Two's complement on 64-bit unsigned bits; the store keeps the low bits. */
-#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KERNEL_INT, ...) \
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KERNEL_INT, R, RI, CHECK, REF, INPUTS) \
   CAT(EW_IF_, DTYPES)(UNARY_KERNELS(unary_##name##_contig, unary_##name##_strided, KERNEL_INT))
 #else
-#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, ...) \
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KI, R, RI, CHECK, REF, INPUTS) \
   UNARY_KERNELS(unary_##name##_contig, unary_##name##_strided, KERNEL)
 #endif
 #include "unary_table.h"
@@ -154,11 +156,11 @@ DEVICE_FN int ew_offsets_at(const ck_elementwise* a, int operands, I64* off, I64
   }
 
 /* The y kernels of the rows that have a y form. */
-#define UG_IF_Y_NONE(...)
-#define UG_IF_Y_ANY(...) __VA_ARGS__
-#define UG_IF_Y_ALPHA_POSITIVE(...) __VA_ARGS__
-#define UG_IF_Y_ALPHA_NONNEGATIVE(...) __VA_ARGS__
-#define UNARY_GRAD(NAME, name, FROM_Y, KERNEL_X, KERNEL_Y, ...)                             \
+#define UG_IF_Y_NONE(kernels)
+#define UG_IF_Y_ANY(kernels) kernels
+#define UG_IF_Y_ALPHA_POSITIVE(kernels) kernels
+#define UG_IF_Y_ALPHA_NONNEGATIVE(kernels) kernels
+#define UNARY_GRAD(NAME, name, FROM_Y, KERNEL_X, KERNEL_Y, RX, RY, CHECK, SX, SY)                           \
   UNARY_GRAD_KERNELS(unary_grad_##name##_x_contig, unary_grad_##name##_x_strided, x, KERNEL_X) \
   CAT(UG_IF_, FROM_Y)(UNARY_GRAD_KERNELS(unary_grad_##name##_y_contig,                     \
                                          unary_grad_##name##_y_strided, y, KERNEL_Y))

@@ -78,7 +78,7 @@ KERNEL void gemm_pack(GLOBAL const T* a_, GLOBAL const T* b_, GLOBAL ACC* a_pack
  * calls the one of chorus_activation's value. */
 #define P0 ck_p0
 #define P1 ck_p1
-#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, ...)                \
+#define UNARY_OP(NAME, name, DTYPES, PARAMS, KERNEL, KI, R, RI, CHECK, REF, INPUTS) \
   DEVICE_FN ACC gemm_unary_##name(ACC x, ACC ck_p0, ACC ck_p1) {         \
     (void)ck_p0;                                                         \
     (void)ck_p1;                                                         \
