@@ -89,32 +89,40 @@ KERNEL void cross_entropy_rows(GLOBAL const T* x, GLOBAL const TGT* target, GLOB
   }
 }
 
-/* mean and sum: one work-item adds the rows' (loss, counted) in row order
- * and stores the total, or total / count (0/0 = NaN when every sample is
- * ignored), at loss_offset. */
+/* mean and sum, in one work-group of ROW_THREADS work-items: thread t adds
+ * the (loss, counted) of rows t, t + ROW_THREADS, ... in turn, the threads'
+ * sums combine pairwise (ROW_COMBINE), always in this order, so the bits are
+ * the same run after run; thread 0 stores the total, or total / count (0/0 =
+ * NaN when every sample is ignored), at loss_offset. (With one work-item
+ * walking every row, the forward at 8192 x 4096 took 0.58 ms on an H200,
+ * 4.7 times PyTorch's.) */
 KERNEL void cross_entropy_finish(GLOBAL const ACC* part, GLOBAL T* loss, I64 rows, I32 mean,
                                  I64 loss_offset GRID_PARAMS) {
-  if (global_id(0) != 0) return;
+  LOSS_SHARED
   ACC total = K(0.0), count = K(0.0);
-  for (I64 r = 0; r < rows; ++r) {
+  for (I64 r = ROW_THREAD(); r < rows; r += ROW_THREADS) {
     total += part[2 * r];
     count += part[2 * r + 1];
   }
-  STORE(DT, loss, loss_offset, mean ? total / count : total);
+  ROW_COMBINE(ACC, shared, total, L_SUM);
+  ROW_COMBINE(ACC, shared, count, L_SUM);
+  if (ROW_THREAD() == 0) STORE(DT, loss, loss_offset, mean ? total / count : total);
 }
 
-/* The gradient's mean: one work-item counts the samples not ignored into
- * count[0]. */
+/* The gradient's mean: the samples not ignored, counted into count[0] by one
+ * work-group as cross_entropy_finish adds (counts are exact in ACC up to
+ * 2^24 samples in f32, and the order fixed). */
 KERNEL void cross_entropy_count(GLOBAL const TGT* target, GLOBAL ACC* count, ck_rows a,
                                 I32 ignore_index GRID_PARAMS) {
-  if (global_id(0) != 0) return;
+  LOSS_SHARED
   ACC c = K(0.0);
-  for (I64 r = 0; r < a.rows; ++r) {
+  for (I64 r = ROW_THREAD(); r < a.rows; r += ROW_THREADS) {
     I64 base[2];
     row_bases(&a, r, 2, base);
     if ((I64)target[base[1]] != (I64)ignore_index) c += K(1.0);
   }
-  count[0] = c;
+  ROW_COMBINE(ACC, shared, c, L_SUM);
+  if (ROW_THREAD() == 0) count[0] = c;
 }
 
 /* dlogits = w (e^(x - lse) - eps/C), then element t less (1 - eps) w,

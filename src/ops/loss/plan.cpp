@@ -5,9 +5,10 @@
 // dtype).
 //   forward, reduction none: cross_entropy_rows writes each row's loss;
 //   forward, mean or sum: cross_entropy_rows writes (loss, counted) per row
-//     to scratch 0, cross_entropy_finish adds them in row order;
-//   backward: for mean, cross_entropy_count counts the samples not ignored
-//     into scratch 0; cross_entropy_backward_rows writes dlogits.
+//     to scratch 0, cross_entropy_finish (one work-group) adds them in a
+//     fixed order;
+//   backward: for mean, cross_entropy_count (one work-group) counts the
+//     samples not ignored into scratch 0; cross_entropy_backward_rows writes dlogits.
 #include <string>
 
 #include "plan_kit.hpp"
@@ -39,13 +40,14 @@ chorus_status plan_cross_entropy(const chorus_op_record& op, const DeviceTraits&
   program.defines.push_back({"TGT", td == CHORUS_DTYPE_I64 ? "I64" : "I32"});
   const int acc = x.dtype == CHORUS_DTYPE_F64 ? 8 : 4;
   const int64_t rows = r.args.rows;
+  // One work-group of the row threads (loss.cl: a fixed-order sum over rows).
   const auto single = [&](const char* kernel) {
     Launch l;
     l.program = program;
     l.kernel = kernel;
     l.dims = 1;
-    l.local[0] = 1;
-    l.global[0] = 1;
+    l.local[0] = static_cast<uint64_t>(traits.tuning.row_threads);
+    l.global[0] = l.local[0];
     return l;
   };
   if (!backward) {
