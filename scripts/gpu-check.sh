@@ -12,8 +12,8 @@
 #      4096³, host µs per op), then SGEMM at 8192³;
 #   5. runs bench/torch_peers.py: the same ops through PyTorch eager and
 #      SGEMM through cuBLAS, TF32 off, in the same session;
-#   6. runs `chorus bench` on the same GPU through NVIDIA's OpenCL driver,
-#      when the machine has it;
+#   6. runs `chorus bench` and the conformance suite (tier ci) on the same
+#      GPU through NVIDIA's OpenCL driver, when the machine has it;
 #   7. runs a few conformance families under compute-sanitizer's memcheck
 #      (out-of-bounds and misaligned accesses), with what is left of the
 #      time budget.
@@ -152,6 +152,9 @@ step "chorus bench through OpenCL on the same GPU"
 ocl=$("$chorus" devices 2>/dev/null | grep -E '^ +opencl:[0-9]+ .*NVIDIA' | grep -o 'opencl:[0-9]*' | head -1)
 if [ -n "$ocl" ]; then
   limit 90 "$chorus" bench --device "$ocl" --mb 256 --gemm 4096 --reps 11 --json "$out/bench-opencl.json"
+  # The same kernel text through NVIDIA's OpenCL compiler: the suite, tier ci.
+  limit "${OPENCL_CONFORMANCE_S:-120}" "$chorus" conformance --device "$ocl" --tier ci \
+    --json "$out/conformance-opencl.json" | tail -12
 else
   echo "no NVIDIA OpenCL device here (driver library: ${icd:-none found})"
 fi

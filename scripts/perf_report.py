@@ -115,13 +115,15 @@ def report(folder):
       "--reps 11`; `chorus bench --device cuda:0 --mb 256 --op gemm,overhead --gemm 8192 "
       "--reps 5`; `python3 bench/torch_peers.py --mb 256 --gemm 4096,8192`; "
       "`chorus-launch-peer cuda`; `chorus bench --device opencl:N ...` (NVIDIA's OpenCL); "
-      "`chorus conformance --device cuda:0 --tier full`\n")
+      "`chorus conformance --device cuda:0 --tier TIER`\n")
 
     w("## Conformance\n")
+    m = re.search(r"^== conformance on (\S+), tier (\w+)", log, re.M)
+    conf_dev, tier = (m.group(1), m.group(2)) if m else ("cuda:0", "full")
     if conf:
         s = conf["summary"]
         d = conf["device"]
-        w(f"`chorus conformance --device cuda:0 --tier full` on {d['description']} "
+        w(f"`chorus conformance --device {conf_dev} --tier {tier}` on {d['description']} "
           f"({d['driver_version']}, {d['compiler_version']}): **{s['pass']} pass, {s['fail']} fail, "
           f"{s['unsupported']} unsupported, {s['skipped']} skipped**.")
         if conf.get("interrupted"):
@@ -138,6 +140,12 @@ def report(folder):
         w("")
     else:
         w("No conformance.json in this run (the step did not finish).\n")
+    san = re.search(r"^compute-sanitizer exit (\d+)", log, re.M)
+    if san:
+        errors = re.search(r"ERROR SUMMARY: (\d+) error", log)
+        w(f"Under `compute-sanitizer --tool memcheck` (tier ci, the families with the most index "
+          f"arithmetic: scripts/gpu-check.sh's SANITIZE_OPS): exit {san.group(1)}, "
+          f"{errors.group(1) if errors else '?'} errors.\n")
 
     w("## Memory-bound ops\n")
     copy = cuda.get("copy_bandwidth_gbs") if cuda else None
