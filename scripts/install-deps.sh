@@ -9,9 +9,11 @@ set -euo pipefail
 # Kokkos backend. HIP: its headers build the HIP plugin, and its hiprtc
 # compiles every kernel for gfx90a and gfx1030 in CI (no AMD GPU needed).
 # NVRTC comes with the CUDA toolkit in /usr/local/cuda, which Debian does
-# not package; without it the sm_* kernel checks are skipped.
+# not package; without it the sm_* kernel checks are skipped. clang-14
+# checks the OpenCL kernel text as strict OpenCL C 1.2 (`chorus kernels
+# check --target opencl-c`: what NVIDIA's OpenCL compiler refuses).
 packages=(g++ cmake make catch2 opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libclblast-dev
-          libopenblas-dev libdnnl-dev libtrilinos-kokkos-dev libamdhip64-dev)
+          libopenblas-dev libdnnl-dev libtrilinos-kokkos-dev libamdhip64-dev clang-14)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

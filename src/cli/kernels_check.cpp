@@ -2,7 +2,8 @@
 // kernel variant the library can launch (every program the planner makes
 // for every op x dtype x layout, under every entry of the tuning table) for
 // one target, with no GPU: sm_XX through NVRTC, gfxNNN through hiprtc, or
-// an OpenCL device (opencl:N, opencl:<name>) through its driver, or "host"
+// an OpenCL device (opencl:N, opencl:<name>) through its driver, the
+// OpenCL text through clang as strict OpenCL C 1.2 (opencl-c), or "host"
 // (the host C++ compiler, for the GPU emulator of the tests). It prints
 // what the compiler reports of each kernel's resources (registers, spills,
 // shared memory, stack) and exits 1 when any variant fails to compile, 77
@@ -119,9 +120,10 @@ int kernels_command(const Args& args) {
   int status = 2;
   if (RtcKind kind; rtc_for_target(target, &kind)) {
     status = rtc_check_target(target, kind, &rtc, &check, &why);
-  } else if (target.rfind("opencl:", 0) == 0) {
+  } else if (target.rfind("opencl:", 0) == 0 || target == "opencl-c") {
 #if CHORUS_HAVE_OPENCL_CHECK
-    status = opencl_check_target(target, &check, &why);
+    status = target == "opencl-c" ? opencl_c_check_target(&check, &why)
+                                  : opencl_check_target(target, &check, &why);
 #else
     why = "this chorus was built without the OpenCL headers";
     status = 77;
@@ -129,7 +131,8 @@ int kernels_command(const Args& args) {
   } else {
     why =
         "--target must name an NVIDIA target (sm_75, sm_80, sm_90, ...), an AMD target "
-        "(gfx90a, gfx1030, ...) or an OpenCL device (opencl:0, opencl:<name>); got '" +
+        "(gfx90a, gfx1030, ...), an OpenCL device (opencl:0, opencl:<name>) or opencl-c "
+        "(the OpenCL kernel text checked by clang as strict OpenCL C 1.2); got '" +
         target + "'";
   }
   if (status == 77) {

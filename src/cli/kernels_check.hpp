@@ -33,4 +33,8 @@ struct CheckTarget {
 // OpenCL runtime here; 2 (with *why) when no device matches.
 int opencl_check_target(const std::string& target, CheckTarget* out, std::string* why);
 
+// "opencl-c": every program's text checked by clang as strict OpenCL C 1.2,
+// no device needed. 0 on success; 77 when there is no clang.
+int opencl_c_check_target(CheckTarget* out, std::string* why);
+
 }  // namespace chorus::cli

@@ -1,10 +1,28 @@
-// kernels_check_opencl.cpp — OpenCL devices as targets of `chorus kernels
-// check`: every program built (compiled and code-generated) by the device's
-// own driver, with the options the OpenCL plugin uses, and each kernel's
-// local and private memory as the driver reports them (OpenCL has no
-// register counts).
+// kernels_check_opencl.cpp — OpenCL as a target of `chorus kernels check`:
+//   opencl:N   every program built (compiled and code-generated) by the
+//              device's own driver, with the options the OpenCL plugin
+//              uses, and each kernel's local and private memory as the
+//              driver reports them (OpenCL has no register counts);
+//   opencl-c   every program checked by clang as strict OpenCL C 1.2
+//              (-pedantic -Werror, for a SPIR target), with no device: what
+//              one vendor's compiler lets pass and another's refuses.
+//              PoCL accepted variadic macros that NVIDIA's OpenCL compiler
+//              refused on an H200 (2026-12-04); this target finds such text
+//              on a machine with no GPU.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
+
+extern char** environ;
 
 #include "kernels_check.hpp"
 #include "opencl_api.hpp"
@@ -26,7 +44,107 @@ struct Session {
   }
 };
 
+// The clang that checks OpenCL C: $CHORUS_CLANG, else the first of clang,
+// clang-14 ... clang-19 on the PATH; "" when there is none.
+std::string find_clang() {
+  if (const char* c = std::getenv("CHORUS_CLANG"); c && *c) return c;
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> names = {"clang"};
+  for (int v = 19; v >= 14; --v) names.push_back("clang-" + std::to_string(v));
+  for (const std::string& name : names) {
+    std::stringstream dirs(path ? path : "");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+      if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+  }
+  return "";
+}
+
+// Runs argv, its output (stdout and stderr) into *log; the exit status, or
+// -1 when it could not be started.
+int run_capturing(const std::vector<std::string>& argv, const std::string& log_path,
+                  std::string* log) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int e = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (e != 0) {
+    *log = "could not start " + argv[0] + ": " + std::strerror(e);
+    return -1;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream in(log_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  *log = text.str();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace
+
+int opencl_c_check_target(CheckTarget* out, std::string* why) {
+  const std::string clang = find_clang();
+  if (clang.empty()) {
+    *why = "no clang on the PATH (set CHORUS_CLANG)";
+    return 77;
+  }
+  out->title = "OpenCL C 1.2, strict (" + clang + " -pedantic -Werror, spir64)";
+  out->registers = "-";
+  out->scalar_registers = "-";
+  out->shared = "-";
+  // Every tuning entry as an NVIDIA GPU's OpenCL driver would get it (1024
+  // work-items per group, 48 KiB of local memory, fp64).
+  bc::DeviceIdentity identity;
+  identity.vendor = "NVIDIA Corporation";
+  identity.kind = CHORUS_DEVICE_KIND_DISCRETE_GPU;
+  identity.max_work_group_size = 1024;
+  identity.local_memory_bytes = 48 * 1024;
+  for (const std::string& entry : bc::tuning_entry_names()) {
+    bc::DeviceTraits traits;
+    traits.tuning = bc::tuning_named(entry, identity);
+    traits.has_fp64 = true;
+    out->tunings.emplace_back(entry, traits);
+  }
+  out->compile = [clang](const bc::ProgramSpec& spec, std::string* log,
+                         std::vector<gpu::KernelResources>*) {
+    std::string missing;
+    const std::string source = opencl::program_source(spec, &missing);
+    if (!missing.empty()) {
+      *log = "kernel file " + missing + " is not embedded";
+      return false;
+    }
+    char dir_template[] = "/tmp/chorus-opencl-c-XXXXXX";
+    if (!mkdtemp(dir_template)) {
+      *log = std::string("mkdtemp failed: ") + std::strerror(errno);
+      return false;
+    }
+    const std::string dir = dir_template;
+    const std::string file = dir + "/program.cl";
+    std::ofstream(file) << source;
+    // The options the plugin gives a device with OpenCL C 1.2 and correctly
+    // rounded division, then the program's own, split as a driver splits.
+    std::vector<std::string> argv = {clang, "-x", "cl", "-cl-std=CL1.2",
+                                     "-cl-fp32-correctly-rounded-divide-sqrt", "-Xclang",
+                                     "-finclude-default-header", "-target", "spir64",
+                                     "-fsyntax-only", "-pedantic", "-Werror"};
+    std::stringstream options(spec.options());
+    for (std::string o; options >> o;) argv.push_back(o);
+    argv.push_back(file);
+    const int status = run_capturing(argv, dir + "/log.txt", log);
+    std::remove(file.c_str());
+    std::remove((dir + "/log.txt").c_str());
+    rmdir(dir.c_str());
+    return status == 0;
+  };
+  return 0;
+}
 
 int opencl_check_target(const std::string& target, CheckTarget* out, std::string* why) {
   const Api* api = opencl::load_api(why);
