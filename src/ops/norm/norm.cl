@@ -293,30 +293,34 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
   I64 base[2];
   row_bases(&a, row, 2, base);
   const I64 n = a.n;
-  ACC mean, var;
+  /* Every barrier (ROW_COMBINE) is outside the branches on `training`: the
+   * sums are 0 in inference, and PoCL 3.1 ran the variant with barriers in
+   * the branch for minutes (a hang) under the GPU tuning. */
+  ACC s = K(0.0);
   if (training) {
     VCT vs = VSPLAT(K(0.0));
     FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
-    ACC s;
     LANES_COMBINE(ACC, vs, s, N_SUM);
     FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
-    ROW_COMBINE(ACC, shared, s, N_SUM);
-    mean = s / (ACC)n;
+  }
+  ROW_COMBINE(ACC, shared, s, N_SUM);
+  const ACC mean = training ? s / (ACC)n : (ACC)LOAD(DT, running_mean, CHANNEL(2));
+  ACC q = K(0.0);
+  if (training) {
     VCT vq = VSPLAT(K(0.0));
     FOR_ROW_VECTORS(j, 0, n) {
       const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
       vq += d * d;
     }
-    ACC q;
     LANES_COMBINE(ACC, vq, q, N_SUM);
-    {
-      FOR_ROW_TAIL(j, 0, n) {
-        const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
-        q += d * d;
-      }
+    FOR_ROW_TAIL(j, 0, n) {
+      const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
+      q += d * d;
     }
-    ROW_COMBINE(ACC, shared, q, N_SUM);
-    var = q / (ACC)n;
+  }
+  ROW_COMBINE(ACC, shared, q, N_SUM);
+  const ACC var = training ? q / (ACC)n : (ACC)LOAD(DT, running_var, CHANNEL(3));
+  if (training) {
     if (update && ROW_THREAD() == 0) {
       const ACC rm = LOAD(DT, running_mean, CHANNEL(2));
       const ACC rv = LOAD(DT, running_var, CHANNEL(3));
@@ -324,9 +328,6 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
       STORE(DT, running_var, CHANNEL(3),
             (K(1.0) - momentum) * rv + momentum * (var * (ACC)n / (ACC)(n - 1)));
     }
-  } else {
-    mean = LOAD(DT, running_mean, CHANNEL(2));
-    var = LOAD(DT, running_var, CHANNEL(3));
   }
   const ACC rstd = K(1.0) / sqrt(var + eps);
   const ACC g = has_gamma ? (ACC)LOAD(DT, gamma, CHANNEL(0)) : K(1.0);
@@ -358,18 +359,15 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
   I64 base[3];
   row_bases(&a, row, 3, base);
   const I64 n = a.n;
-  ACC mean;
+  ACC s = K(0.0);  /* the barrier outside the branch, as in batch_norm */
   if (training) {
     VCT vs = VSPLAT(K(0.0));
     FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
-    ACC s;
     LANES_COMBINE(ACC, vs, s, N_SUM);
     FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
-    ROW_COMBINE(ACC, shared, s, N_SUM);
-    mean = s / (ACC)n;
-  } else {
-    mean = LOAD(DT, running_mean, CHANNEL(1));
   }
+  ROW_COMBINE(ACC, shared, s, N_SUM);
+  const ACC mean = training ? s / (ACC)n : (ACC)LOAD(DT, running_mean, CHANNEL(1));
   VCT vq = VSPLAT(K(0.0)), vg = VSPLAT(K(0.0)), vgd = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) {
     const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
