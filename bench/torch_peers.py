@@ -147,6 +147,31 @@ def main():
         torch.nn.functional.cross_entropy(xr, targets).backward()
     add("cross_entropy+backward", f"{rows}x{row}", 3.0 * rows * row * 4, 10.0 * rows * row,
         ce_forward_backward)
+    # Batch norm in training as chorus bench times it: [32, 64, H, W] over
+    # the same memory, the running statistics updated; then the gradients
+    # (dx, dgamma, dbeta) through ATen's backward with the statistics its
+    # forward saved (chorus recomputes them).
+    bn, bc = 32, 64
+    hw = max(rows * row // (bn * bc), 1)
+    bh = max(int(hw ** 0.5), 1)
+    bw = max(hw // bh, 1)
+    count = bn * bc * bh * bw
+    bx = src[:count].view(bn, bc, bh, bw)
+    bgamma = torch.rand(bc, device=dev, generator=g) + 0.5
+    bbeta = torch.rand(bc, device=dev, generator=g) - 0.5
+    rmean = torch.zeros(bc, device=dev)
+    rvar = torch.ones(bc, device=dev)
+    bshape = f"{bn}x{bc}x{bh}x{bw}"
+    add("batch_norm", bshape, 2.0 * count * 4, 8.0 * count,
+        lambda: torch.nn.functional.batch_norm(bx, rmean, rvar, bgamma, bbeta, True, 0.1, 1e-5))
+    bdy = torch.rand(bn, bc, bh, bw, device=dev, generator=g) - 0.5
+    _, bsave_mean, bsave_rstd = torch.ops.aten.native_batch_norm(bx, bgamma, bbeta, rmean, rvar,
+                                                                 True, 0.1, 1e-5)
+    add("batch_norm_backward", bshape, 3.0 * count * 4, 12.0 * count,
+        lambda: torch.ops.aten.native_batch_norm_backward(bdy, bx, bgamma, rmean, rvar,
+                                                          bsave_mean, bsave_rstd, True, 1e-5,
+                                                          [True, True, True]))
+    del bdy
     if hasattr(torch.nn.functional, "rms_norm"):
         add("rms_norm", f"{rows}x{row}", rb, 4.0 * rows * row,
             lambda: torch.nn.functional.rms_norm(x, (row,), gamma, 1e-5))

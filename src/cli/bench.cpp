@@ -290,6 +290,39 @@ int bench(const Args& args) {
                                 9.0 * rows * row, [&] {
                                   ops::rms_norm_backward(queue, x, &gamma, y, 1e-5, &y, &dgamma);
                                 }));
+  // Batch norm in training over the same memory as [32, 64, H, W] (64
+  // channels, H x W = 128 x 128 at 256 MB): the statistics, the running
+  // statistics' update and y; then the gradients (dx in place on dy,
+  // dgamma, dbeta). Bytes: x read and y written once (the kernels read x
+  // again; that is their cost to bear), x, dy read and dx written.
+  if (wanted(filter, "batch_norm") || wanted(filter, "batch_norm_backward")) {
+    const int64_t bn = 32, bc = 64, hw = std::max<int64_t>(rows * row / (bn * bc), 1);
+    const int64_t side = static_cast<int64_t>(std::sqrt(static_cast<double>(hw)));
+    const int64_t bh = std::max<int64_t>(side, 1), bw = std::max<int64_t>(hw / bh, 1);
+    Tensor bx(src, CHORUS_DTYPE_F32, {bn, bc, bh, bw}), by(dst, CHORUS_DTYPE_F32, {bn, bc, bh, bw});
+    const double count = static_cast<double>(bn * bc * bh * bw);
+    Buffer gamma_c = random_buffer(device, queue, bc, 0.5f, 1.5f, 9),
+           beta_c = random_buffer(device, queue, bc, -0.5f, 0.5f, 10),
+           mean_c = random_buffer(device, queue, bc, -0.5f, 0.5f, 11),
+           var_c = random_buffer(device, queue, bc, 0.5f, 1.5f, 12);
+    Tensor bgamma(gamma_c, CHORUS_DTYPE_F32, {bc}), bbeta(beta_c, CHORUS_DTYPE_F32, {bc}),
+        rmean(mean_c, CHORUS_DTYPE_F32, {bc}), rvar(var_c, CHORUS_DTYPE_F32, {bc});
+    const ops::BatchNormOptions train;
+    const std::string shape = shape_text({bn, bc, bh, bw});
+    if (wanted(filter, "batch_norm"))
+      results.push_back(b.measure("batch_norm", shape, 2.0 * count * 4, 8.0 * count, [&] {
+        ops::batch_norm(queue, train, bx, &bgamma, &bbeta, &rmean, &rvar, by);
+      }));
+    Buffer dgamma_c = device.buffer(static_cast<uint64_t>(bc) * 4),
+           dbeta_c = device.buffer(static_cast<uint64_t>(bc) * 4);
+    Tensor bdgamma(dgamma_c, CHORUS_DTYPE_F32, {bc}), bdbeta(dbeta_c, CHORUS_DTYPE_F32, {bc});
+    if (wanted(filter, "batch_norm_backward"))
+      results.push_back(b.measure("batch_norm_backward", shape, 3.0 * count * 4, 12.0 * count,
+                                  [&] {
+                                    ops::batch_norm_backward(queue, train, bx, &bgamma, nullptr,
+                                                             nullptr, by, &by, &bdgamma, &bdbeta);
+                                  }));
+  }
   // Cross-entropy over the same rows as classes (8192 samples of 4096
   // classes at 256 MB), i64 targets, reduction mean, and its gradient in
   // place (dlogits = logits, as training uses it): logits read (and

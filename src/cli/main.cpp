@@ -224,6 +224,7 @@ void usage(FILE* out) {
                "                                  sum softmax log_softmax\n"
                "                                  softmax_backward log_softmax_backward layer_norm\n"
                "                                  rms_norm layer_norm_backward rms_norm_backward\n"
+               "                                  batch_norm batch_norm_backward\n"
                "                                  cross_entropy cross_entropy_backward cumsum random\n"
                "                                  dropout sgd adamw gemm conv2d conv2d_backward_data\n"
                "                                  conv2d_backward_weight pool2d\n"

@@ -283,6 +283,80 @@ KERNEL void norm_param_grad_final(GLOBAL const ACC* partial, GLOBAL T* dgamma, G
  * statistics (the variance unbiased, n / (n - 1)). y may be x itself. */
 #define CHANNEL(t) (ch.offset[t] + row * ch.stride[t])
 
+#if ROW_LAYOUT == ROW_GENERIC
+/* A channel spans several axes (N and the spatial ones; the planner merges
+ * those it can, so NCHW arrives as [N, H*W]). Its values are walked as runs
+ * along the last axis: a run's start is decomposed over the other axes once
+ * per run, not once per element (row_at's division per element and axis
+ * made batch norm 40 times slower than layer norm over the same bytes on
+ * PoCL). Thread t visits elements t, t + ROW_THREADS, ... in run order,
+ * always the same order. */
+typedef struct bn_cursor {
+  I64 k, run, len;
+  I64 at[3];
+} bn_cursor;
+
+DEVICE_FN void bn_place(bn_cursor* c, const ck_rows* a, int operands, const I64* base) {
+  I64 run = c->run;
+  for (int t = 0; t < operands; ++t) c->at[t] = base[t];
+  for (I64 d = a->inner_rank - 2; d >= 0; --d) {
+    const I64 q = run % a->inner_shape[d];
+    run /= a->inner_shape[d];
+    for (int t = 0; t < operands; ++t) c->at[t] += q * a->inner_strides[t][d];
+  }
+}
+
+DEVICE_FN void bn_start(bn_cursor* c, const ck_rows* a, int operands, const I64* base,
+                        I64 thread) {
+  c->len = a->inner_shape[a->inner_rank - 1];
+  c->run = c->len > 0 ? thread / c->len : 0;
+  c->k = c->len > 0 ? thread % c->len : 0;
+  if (a->n > 0) bn_place(c, a, operands, base);  /* no extent is 0 then */
+}
+
+DEVICE_FN void bn_next(bn_cursor* c, const ck_rows* a, int operands, const I64* base) {
+  c->k += ROW_THREADS;
+  if (c->k >= c->len) {
+    c->run += c->k / c->len;
+    c->k %= c->len;
+    bn_place(c, a, operands, base);
+  }
+}
+
+/* Element offset of operand t at the cursor. */
+#define BN_AT(c, t) ((c).at[t] + (c).k * a.inner_strides[t][a.inner_rank - 1])
+/* Declares cursor c and loops over this thread's elements of the row; the
+ * body reads them through BN_AT. Each use in a block of its own. */
+#define BN_FOR(c, operands)                                     \
+  bn_cursor c;                                                  \
+  bn_start(&c, &a, (operands), base, ROW_THREAD());             \
+  for (I64 bn_j = ROW_THREAD(); bn_j < n;                       \
+       bn_j += ROW_THREADS, bn_next(&c, &a, (operands), base))
+/* This thread's part of the sum of x into s. */
+#define BN_SUM_X(operands) \
+  BN_FOR(c, operands) s += LOAD(DT, x, BN_AT(c, 0));
+#else
+#define BN_SUM_X(operands)                                                 \
+  VCT vs = VSPLAT(K(0.0));                                                 \
+  FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);         \
+  LANES_COMBINE(ACC, vs, s, N_SUM);                                        \
+  FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+#endif
+
+/* Declares the channel's `mean`: in training the sum of its values over
+ * every thread of the row, else running_mean's element (channel tensor
+ * mean_slot). Every barrier (ROW_COMBINE) of the batch norm kernels is
+ * outside the branches on `training` (the sums are 0 in inference): PoCL
+ * 3.1 did not finish the first version, with them inside, under the GPU
+ * tuning. */
+#define BN_MEAN(operands, mean_slot)                 \
+  ACC s = K(0.0);                                    \
+  if (training) {                                    \
+    BN_SUM_X(operands)                               \
+  }                                                  \
+  ROW_COMBINE(ACC, shared, s, N_SUM);                \
+  const ACC mean = training ? s / (ACC)n : (ACC)LOAD(DT, running_mean, CHANNEL(mean_slot));
+
 KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
                        GLOBAL const T* beta, GLOBAL T* running_mean, GLOBAL T* running_var,
                        ck_rows a, ck_channels ch, ACC eps, ACC momentum, I32 training,
@@ -293,20 +367,15 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
   I64 base[2];
   row_bases(&a, row, 2, base);
   const I64 n = a.n;
-  /* Every barrier (ROW_COMBINE) is outside the branches on `training`: the
-   * sums are 0 in inference, and PoCL 3.1 ran the variant with barriers in
-   * the branch for minutes (a hang) under the GPU tuning. */
-  ACC s = K(0.0);
-  if (training) {
-    VCT vs = VSPLAT(K(0.0));
-    FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
-    LANES_COMBINE(ACC, vs, s, N_SUM);
-    FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
-  }
-  ROW_COMBINE(ACC, shared, s, N_SUM);
-  const ACC mean = training ? s / (ACC)n : (ACC)LOAD(DT, running_mean, CHANNEL(2));
+  BN_MEAN(2, 2)
   ACC q = K(0.0);
   if (training) {
+#if ROW_LAYOUT == ROW_GENERIC
+    BN_FOR(c, 2) {
+      const ACC d = LOAD(DT, x, BN_AT(c, 0)) - mean;
+      q += d * d;
+    }
+#else
     VCT vq = VSPLAT(K(0.0));
     FOR_ROW_VECTORS(j, 0, n) {
       const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
@@ -317,6 +386,7 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
       const ACC d = LOAD(DT, x, row_at(&a, 0, base[0], j)) - mean;
       q += d * d;
     }
+#endif
   }
   ROW_COMBINE(ACC, shared, q, N_SUM);
   const ACC var = training ? q / (ACC)n : (ACC)LOAD(DT, running_var, CHANNEL(3));
@@ -332,6 +402,11 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
   const ACC rstd = K(1.0) / sqrt(var + eps);
   const ACC g = has_gamma ? (ACC)LOAD(DT, gamma, CHANNEL(0)) : K(1.0);
   const ACC b = has_beta ? (ACC)LOAD(DT, beta, CHANNEL(1)) : K(0.0);
+#if ROW_LAYOUT == ROW_GENERIC
+  {
+    BN_FOR(c, 2) STORE(DT, y, BN_AT(c, 1), (LOAD(DT, x, BN_AT(c, 0)) - mean) * rstd * g + b);
+  }
+#else
   FOR_ROW_VECTORS(j, 0, n)
     row_storev(y, &a, 1, base[1], j, (row_loadv(x, &a, 0, base[0], j) - mean) * rstd * g + b);
   {
@@ -340,6 +415,7 @@ KERNEL void batch_norm(GLOBAL const T* x, GLOBAL T* y, GLOBAL const T* gamma,
       STORE(DT, y, row_at(&a, 1, base[1], j), (v - mean) * rstd * g + b);
     }
   }
+#endif
 }
 
 /* The gradients. Operands 0 x, 1 dy, 2 dx (may be absent; may be dy's very
@@ -359,15 +435,19 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
   I64 base[3];
   row_bases(&a, row, 3, base);
   const I64 n = a.n;
-  ACC s = K(0.0);  /* the barrier outside the branch, as in batch_norm */
-  if (training) {
-    VCT vs = VSPLAT(K(0.0));
-    FOR_ROW_VECTORS(j, 0, n) vs += row_loadv(x, &a, 0, base[0], j);
-    LANES_COMBINE(ACC, vs, s, N_SUM);
-    FOR_ROW_TAIL(j, 0, n) s += LOAD(DT, x, row_at(&a, 0, base[0], j));
+  BN_MEAN(3, 1)
+  ACC q = K(0.0), sg = K(0.0), sgd = K(0.0);
+#if ROW_LAYOUT == ROW_GENERIC
+  {
+    BN_FOR(c, 3) {
+      const ACC d = LOAD(DT, x, BN_AT(c, 0)) - mean;
+      const ACC g = LOAD(DT, dy, BN_AT(c, 1));
+      q += d * d;
+      sg += g;
+      sgd += g * d;
+    }
   }
-  ROW_COMBINE(ACC, shared, s, N_SUM);
-  const ACC mean = training ? s / (ACC)n : (ACC)LOAD(DT, running_mean, CHANNEL(1));
+#else
   VCT vq = VSPLAT(K(0.0)), vg = VSPLAT(K(0.0)), vgd = VSPLAT(K(0.0));
   FOR_ROW_VECTORS(j, 0, n) {
     const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
@@ -376,7 +456,6 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
     vg += g;
     vgd += g * d;
   }
-  ACC q, sg, sgd;
   LANES_COMBINE(ACC, vq, q, N_SUM);
   LANES_COMBINE(ACC, vg, sg, N_SUM);
   LANES_COMBINE(ACC, vgd, sgd, N_SUM);
@@ -389,6 +468,7 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
       sgd += g * d;
     }
   }
+#endif
   ROW_COMBINE(ACC, shared, q, N_SUM);
   ROW_COMBINE(ACC, shared, sg, N_SUM);
   ROW_COMBINE(ACC, shared, sgd, N_SUM);
@@ -402,6 +482,15 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
   const ACC scale = (has_gamma ? (ACC)LOAD(DT, gamma, CHANNEL(0)) : K(1.0)) * r;
   const ACC c1 = training ? sg / (ACC)n : K(0.0);
   const ACC c2 = training ? r * r * sgd / (ACC)n : K(0.0);
+#if ROW_LAYOUT == ROW_GENERIC
+  {
+    BN_FOR(c, 3) {
+      const ACC d = LOAD(DT, x, BN_AT(c, 0)) - mean;
+      const ACC g = LOAD(DT, dy, BN_AT(c, 1));
+      STORE(DT, dx, BN_AT(c, 2), training ? scale * (g - c1 - d * c2) : scale * g);
+    }
+  }
+#else
   FOR_ROW_VECTORS(j, 0, n) {
     const VCT d = row_loadv(x, &a, 0, base[0], j) - mean;
     const VCT g = row_loadv(dy, &a, 1, base[1], j);
@@ -414,4 +503,5 @@ KERNEL void batch_norm_backward(GLOBAL const T* x, GLOBAL const T* dy, GLOBAL T*
       STORE(DT, dx, row_at(&a, 2, base[2], j), training ? scale * (g - c1 - d * c2) : scale * g);
     }
   }
+#endif
 }
