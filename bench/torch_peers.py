@@ -82,6 +82,8 @@ def main():
     p.add_argument("--pool-batch", type=int, default=0,
                    help="batch of the pooling layers of `chorus bench --op pool2d` (0: none)")
     p.add_argument("--pool-layout", default="nchw", choices=["nchw", "nhwc"])
+    p.add_argument("--conv-batch", type=int, default=0,
+                   help="batch of the convolutions of `chorus bench --op conv2d` (0: none)")
     p.add_argument("--skip-core", action="store_true",
                    help="only the copy and the pooling layers")
     a = p.parse_args()
@@ -107,6 +109,8 @@ def main():
     copy_gbs = results[0]["bytes"] / (results[0]["median_ms"] * 1e6)
     if a.pool_batch > 0:
         pool_peers(a, dev, g, add)
+    if a.conv_batch > 0:
+        conv_peers(a, dev, g, add)
     if a.skip_core:
         report(a, dev, results, copy_gbs, None, None)
         return
@@ -203,7 +207,7 @@ def pool_peers(a, dev, g, add):
         x = (torch.rand(nb, c, hw, hw, device=dev, generator=g) * 2 - 1).to(memory_format=fmt)
         dy = (torch.rand(nb, c, o, o, device=dev, generator=g) * 2 - 1).to(memory_format=fmt)
         xn, yn = nb * c * hw * hw, nb * c * o * o
-        shape = f"{name} {a.pool_layout.upper()}: x [{nb},{c},{hw},{hw}]"
+        shape = f"{name} {a.pool_layout.upper()}: x {nb}x{c}x{hw}x{hw}"  # chorus bench's text
         flops = float(yn * k * k)
         if is_max:
             _, idx = torch.nn.functional.max_pool2d(x, k, s, pad, return_indices=True)
@@ -218,6 +222,38 @@ def pool_peers(a, dev, g, add):
             add("pool2d_backward", shape, 4.0 * (yn + xn), flops,
                 lambda: torch.ops.aten.avg_pool2d_backward(
                     dy, x, [k, k], [s, s], [pad, pad], False, True, None))
+
+
+def conv_peers(a, dev, g, add):
+    """The convolutions of `chorus bench --op conv2d,conv2d_backward_data,
+    conv2d_backward_weight` (NCHW, f32, batch --conv-batch, 56x56, stride 1):
+    3x3 64->64 pad 1, 1x1 256->64, depthwise 3x3 on 64 channels; the forward
+    with bias, the data gradient, and the weight gradient with the bias's,
+    through aten.convolution_backward (what autograd calls: cuDNN on a GPU,
+    oneDNN or native kernels on a CPU). Shape text as chorus bench writes it."""
+    nb, hw = a.conv_batch, 56
+    for name, c, c_out, k, pad, groups in [("3x3", 64, 64, 3, 1, 1), ("1x1", 256, 64, 1, 0, 1),
+                                           ("dw3x3", 64, 64, 3, 1, 64)]:
+        cg = c // groups
+        o = hw + 2 * pad - k + 1
+        x = torch.rand(nb, c, hw, hw, device=dev, generator=g) * 2 - 1
+        w = torch.rand(c_out, cg, k, k, device=dev, generator=g) * 2 - 1
+        b = torch.rand(c_out, device=dev, generator=g) * 2 - 1
+        dy = torch.rand(nb, c_out, o, o, device=dev, generator=g) * 2 - 1
+        xn, wn, yn = x.numel(), w.numel(), dy.numel()
+        shape = (f"{name} NCHW: x {nb}x{c}x{hw}x{hw}, w {c_out}x{cg}x{k}x{k}, pad {pad}"
+                 + (f", groups {groups}" if groups > 1 else ""))
+        flops = 2.0 * nb * c_out * o * o * cg * k * k
+        add("conv2d", shape, 4.0 * (xn + wn + c_out + yn), flops,
+            lambda: torch.nn.functional.conv2d(x, w, b, 1, pad, 1, groups))
+
+        def backward(mask):
+            return torch.ops.aten.convolution_backward(dy, x, w, [c_out], [1, 1], [pad, pad],
+                                                       [1, 1], False, [0, 0], groups, mask)
+        add("conv2d_backward_data", shape, 4.0 * (yn + wn + xn), flops,
+            lambda: backward([True, False, False]))
+        add("conv2d_backward_weight", shape, 4.0 * (xn + yn + wn + c_out), flops,
+            lambda: backward([False, True, True]))
 
 
 def report(a, dev, results, copy_gbs, op_us, launch_us):

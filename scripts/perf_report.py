@@ -168,6 +168,37 @@ def report(folder):
           f"{fmt(o and o['median_ms'], '.3f')} | {fmt(o and c and o['median_ms'] / c['median_ms'], '.2f')} |")
     w("\nPyTorch / chorus time above 1 means chorus is faster.\n")
 
+    rest = [r for r in (cuda or {}).get("results", [])
+            if r["op"] not in MEMORY_OPS + ["buffer_copy", "gemm"]]
+    if rest:
+        w("## Every other op timed (training ops)\n")
+        w("The rest of `chorus bench` on cuda:0 in the same run, with PyTorch's time where "
+          "`bench/torch_peers.py` measured the same op and shape.\n")
+        w("| op | shape | path | chorus CUDA ms | GB/s | of copy bandwidth | PyTorch ms | "
+          "PyTorch / chorus time |")
+        w("|---|---|---|---:|---:|---:|---:|---:|")
+        for c in rest:
+            t = same(c, by_op(torch, c["op"]))
+            w(f"| {c['op']} | {c['shape']} | {c.get('path', '-')} | {c['median_ms']:.3f} | "
+              f"{c['gbs']:.0f} | {c['fraction_of_copy_bandwidth'] * 100:.0f}% | "
+              f"{fmt(t and t['median_ms'], '.3f')} | "
+              f"{fmt(t and t['median_ms'] / c['median_ms'], '.2f')} |")
+        chorus_ops = {r["op"] for r in (cuda or {}).get("results", [])}
+        extra = [r for r in (torch or {}).get("results", []) if r["op"] not in chorus_ops]
+        if extra:
+            w("\nPyTorch rows with no chorus row of the same name: " + "; ".join(
+                f"{r['op']} {r['shape']} {r['median_ms']:.3f} ms" for r in extra) + ".")
+        w("")
+
+    oconf = load(folder, "conformance-opencl.json")
+    if oconf:
+        s = oconf["summary"]
+        d = oconf["device"]
+        w("## The same kernels through NVIDIA's OpenCL\n")
+        w(f"`chorus conformance --tier ci` on {d['description']} ({d['driver_version']}, "
+          f"{d['compiler_version']}): **{s['pass']} pass, {s['fail']} fail, "
+          f"{s['unsupported']} unsupported, {s['skipped']} skipped**.\n")
+
     w("## SGEMM\n")
     w("| size | chorus CUDA ms | GFLOP/s | cuBLAS ms | GFLOP/s | of cuBLAS (target 50%) | "
       "chorus OpenCL GFLOP/s |")
