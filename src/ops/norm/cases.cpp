@@ -720,6 +720,12 @@ std::vector<BnLayout> bn_layouts() {
     v.push_back(l);
     l = make("2x3/two-values", "edge", {2, 3});
     v.push_back(l);
+    // Zero-size: an empty batch (no statistics, running ones kept, dgamma
+    // and dbeta empty sums, 0) and an empty spatial axis.
+    l = make("0x3x4x4/empty-batch", "edge", {0, 3, 4, 4});
+    v.push_back(l);
+    l = make("2x3x0x4/empty-spatial", "edge", {2, 3, 0, 4});
+    v.push_back(l);
     l = make("4x8x5x5/channels-last", "view", {4, 8, 5, 5});
     l.channels_last = true;
     v.push_back(l);
