@@ -248,6 +248,16 @@ CHORUS_API chorus_status chorus_tensor_contiguous(chorus_buffer buffer, chorus_d
 /* The element count, or -1 when tensor is NULL, its rank is above
  * CHORUS_MAX_RANK, an extent is negative, or the count passes INT64_MAX. */
 CHORUS_API int64_t chorus_tensor_numel(const chorus_tensor* tensor);
+/* Views (no data moves; docs/ops.md, "Views, concat and pad"). slice: the
+ * elements begin, begin + step, ... below end along axis, with
+ * 0 <= begin <= end <= shape[axis] and step >= 1 (no negative indices or
+ * steps); out may be in. permute: out's axis k is in's axis order[k], order
+ * a permutation of 0 .. rank-1 (transpose is the permutation that swaps
+ * two). Each refuses bad arguments with INVALID_ARGUMENT naming them. */
+CHORUS_API chorus_status chorus_tensor_slice(const chorus_tensor* in, uint32_t axis, int64_t begin,
+                                             int64_t end, int64_t step, chorus_tensor* out);
+CHORUS_API chorus_status chorus_tensor_permute(const chorus_tensor* in, const uint32_t* order,
+                                               chorus_tensor* out);
 
 /* --------------------------------------------------------------------- ops */
 /* Every op is enqueued on a queue and validated first. Inputs broadcast to
@@ -672,6 +682,21 @@ CHORUS_API chorus_status chorus_copy(chorus_queue queue, const chorus_tensor* sr
                                      const chorus_tensor* dst);
 /* Every element of dst = value converted to dst's dtype. */
 CHORUS_API chorus_status chorus_fill(chorus_queue queue, const chorus_tensor* dst, double value);
+/* out = inputs[0], ..., inputs[count-1] joined along axis (torch.cat): each
+ * input has out's rank and shape except along axis, where the extents add up
+ * to out's; one copy per input into its slice of out (a dtype differing from
+ * out's converts as chorus_copy does). Split is slices of the input
+ * (chorus_tensor_slice). */
+CHORUS_API chorus_status chorus_concat(chorus_queue queue, uint32_t count,
+                                       const chorus_tensor* inputs, uint32_t axis,
+                                       const chorus_tensor* out);
+/* y = x with pad_before[k] and pad_after[k] (>= 0) elements of value before
+ * and after it along every axis k (F.pad's "constant" mode, one pair per
+ * axis, first axis first); y's shape is x's plus the pads. A fill of y, then
+ * a copy of x into y's interior; y may not overlap x. */
+CHORUS_API chorus_status chorus_pad(chorus_queue queue, const chorus_tensor* x,
+                                    const int64_t* pad_before, const int64_t* pad_after,
+                                    double value, const chorus_tensor* y);
 /* The unary ops with their default attributes. */
 CHORUS_API chorus_status chorus_unary(chorus_queue queue, chorus_unary_op op,
                                       const chorus_tensor* x, const chorus_tensor* y);

@@ -108,6 +108,33 @@ struct Tensor : chorus_tensor {
     std::swap(t.strides[i], t.strides[j]);
     return t;
   }
+  // Elements begin, begin + step, ... below end along axis (a view).
+  Tensor slice(uint32_t axis, int64_t begin, int64_t end, int64_t step = 1) const {
+    Tensor t;
+    check(chorus_tensor_slice(this, axis, begin, end, step, &t));
+    return t;
+  }
+  // Axis k of the result is axis order[k] of this one (a view).
+  Tensor permuted(const std::vector<uint32_t>& order) const {
+    if (order.size() != rank)
+      throw Error(CHORUS_ERROR_INVALID_ARGUMENT, "permuted: order must name every axis once");
+    Tensor t;
+    check(chorus_tensor_permute(this, order.data(), &t));
+    return t;
+  }
+  // Consecutive views along axis with the given extents, which must add up
+  // to the axis's (torch.split with a list of sizes).
+  std::vector<Tensor> split(uint32_t axis, const std::vector<int64_t>& sizes) const {
+    std::vector<Tensor> parts;
+    int64_t at = 0;
+    for (const int64_t n : sizes) {
+      parts.push_back(slice(axis, at, at + n));
+      at += n;
+    }
+    if (axis < rank && at != shape[axis])
+      throw Error(CHORUS_ERROR_INVALID_ARGUMENT, "split: the sizes do not add up to the axis");
+    return parts;
+  }
 };
 
 class Queue : public Handle<chorus_queue, chorus_queue_destroy> {
@@ -237,6 +264,20 @@ inline void copy(const Queue& q, const Tensor& src, const Tensor& dst) {
 }
 inline void fill(const Queue& q, const Tensor& dst, double value) {
   check(chorus_fill(q.get(), &dst, value));
+}
+// out = the inputs joined along axis (torch.cat).
+inline void concat(const Queue& q, const std::vector<Tensor>& inputs, uint32_t axis,
+                   const Tensor& out) {
+  const std::vector<chorus_tensor> in(inputs.begin(), inputs.end());
+  check(chorus_concat(q.get(), static_cast<uint32_t>(in.size()), in.data(), axis, &out));
+}
+// y = x with constant padding: before[k] / after[k] elements of value on
+// either side of axis k.
+inline void pad(const Queue& q, const Tensor& x, const std::vector<int64_t>& before,
+                const std::vector<int64_t>& after, double value, const Tensor& y) {
+  if (before.size() != x.rank || after.size() != x.rank)
+    throw Error(CHORUS_ERROR_INVALID_ARGUMENT, "pad: one pad before and after every axis of x");
+  check(chorus_pad(q.get(), &x, before.data(), after.data(), value, &y));
 }
 inline void unary(const Queue& q, chorus_unary_op op, const Tensor& x, const Tensor& y) {
   check(chorus_unary(q.get(), op, &x, &y));

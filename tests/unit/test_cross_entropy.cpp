@@ -22,6 +22,7 @@ namespace {
 
 using chorus_test::check_close;
 using chorus_test::expect_failure;
+using chorus_test::on_every_device;
 using Fixture = chorus_test::DeviceFixture;
 
 const char* const kReductionNames[] = {"none", "mean", "sum"};
@@ -91,23 +92,6 @@ struct Runner {
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() &&
          (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
-}
-
-// Each usable device that takes f32 (the test plugins left out), with what
-// it does not implement reported as a warning.
-template <typename Body>
-int on_every_device(Body&& body) {
-  chorus::Context ctx;
-  int tested = 0;
-  for (const auto& info : ctx.devices()) {
-    if (!chorus_test::every_device_takes(info, CHORUS_DTYPE_F32)) continue;
-    INFO("device " << info.name);
-    chorus::Device device = ctx.open(info.name);
-    chorus::Queue q = device.queue();
-    body(device, q);
-    ++tested;
-  }
-  return tested;
 }
 
 }  // namespace

@@ -30,6 +30,24 @@ inline bool every_device_takes(const chorus_device_info& info, chorus_dtype dtyp
          (info.dtype_mask & (1u << dtype)) != 0;
 }
 
+// Calls body(device, queue) on each usable device that takes f32 (the test
+// plugins left out, as every_device_takes says); how many it ran on. A
+// Catch INFO names the device for any failure inside.
+template <typename Body>
+int on_every_device(Body&& body) {
+  chorus::Context ctx;
+  int tested = 0;
+  for (const auto& info : ctx.devices()) {
+    if (!every_device_takes(info, CHORUS_DTYPE_F32)) continue;
+    INFO("device " << info.name);
+    chorus::Device device = ctx.open(info.name);
+    chorus::Queue q = device.queue();
+    body(device, q);
+    ++tested;
+  }
+  return tested;
+}
+
 // A context, one device (reference:0 unless named) and a queue on it.
 struct DeviceFixture {
   chorus::Context ctx;
