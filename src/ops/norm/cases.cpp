@@ -513,10 +513,18 @@ struct BnLayout {
 
 enum class BnOut { y, running_mean, running_var, dx, dgamma, dbeta };
 
+// The values one channel has per sample: the product of the spatial extents
+// (not numel / (N C), which divides by 0 for an empty batch).
+int64_t spatial_count(const HostTensor& t) {
+  int64_t inner = 1;
+  for (size_t k = 2; k < t.shape.size(); ++k) inner *= t.shape[k];
+  return inner;
+}
+
 // Channel c's values of a logical [N, C, ...] host tensor, in order.
 std::vector<long double> channel_values(const HostTensor& t, int64_t c) {
   const int64_t n = t.shape[0], channels = t.shape[1];
-  const int64_t inner = channels == 0 ? 0 : t.numel() / (n * channels);
+  const int64_t inner = spatial_count(t);
   std::vector<long double> v;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t q = 0; q < inner; ++q) v.push_back(t.get((i * channels + c) * inner + q));
@@ -525,7 +533,7 @@ std::vector<long double> channel_values(const HostTensor& t, int64_t c) {
 // Element k of channel_values(t, c)'s flat index in t.
 int64_t channel_index(const HostTensor& t, int64_t c, int64_t k) {
   const int64_t channels = t.shape[1];
-  const int64_t inner = t.numel() / (t.shape[0] * channels);
+  const int64_t inner = spatial_count(t);  // > 0: channel k exists
   return ((k / inner) * channels + c) * inner + k % inner;
 }
 
