@@ -133,15 +133,28 @@ void channel_walk(const Tensor& t, const Tensor& x, int64_t c, Visit&& visit) {
   });
 }
 
-// The batch statistics of channel c: the mean, then the squares around it.
+// Element c of the per-channel tensor in slot `slot`.
 template <typename T>
-void channel_stats(const Tensor& x, int64_t c, T* mean, T* var, int64_t* count) {
+T channel_param(const BoundOp& op, uint32_t slot, int64_t c) {
+  return load_as<T>(op[slot], op[slot].offset + c * op[slot].strides[0]);
+}
+
+// Channel c's mean and biased variance, and how many values it has: in
+// training the batch's (the mean, then the squares around it), else the
+// running statistics in slots mean_slot and mean_slot + 1.
+template <typename T>
+int64_t channel_moments(const BoundOp& op, bool training, uint32_t mean_slot, int64_t c, T* mean,
+                        T* var) {
+  const Tensor& x = op[0];
+  int64_t n = 1;
+  for (uint32_t k = 1; k < x.rank; ++k) n *= x.shape[k];
+  if (!training) {
+    *mean = channel_param<T>(op, mean_slot, c);
+    *var = channel_param<T>(op, mean_slot + 1, c);
+    return n;
+  }
   T sum = 0;
-  int64_t n = 0;
-  channel_walk(x, x, c, [&](int64_t e) {
-    sum += load_as<T>(x, e);
-    ++n;
-  });
+  channel_walk(x, x, c, [&](int64_t e) { sum += load_as<T>(x, e); });
   *mean = sum / static_cast<T>(n);
   T squares = 0;
   channel_walk(x, x, c, [&](int64_t e) {
@@ -149,7 +162,7 @@ void channel_stats(const Tensor& x, int64_t c, T* mean, T* var, int64_t* count) 
     squares += d * d;
   });
   *var = squares / static_cast<T>(n);
-  *count = n;
+  return n;
 }
 
 // Slots: x, gamma?, beta?, running_mean?, running_var?, y.
@@ -158,15 +171,12 @@ void batch_norm_loop(const BoundOp& op) {
   const auto& a = op.attrs_as<chorus_batch_norm_attrs>();
   const Tensor& x = op[0];
   const Tensor& y = op[5];
-  const auto param = [&](uint32_t slot, int64_t c) {
-    return load_as<T>(op[slot], op[slot].offset + c * op[slot].strides[0]);
-  };
+  const auto param = [&](uint32_t slot, int64_t c) { return channel_param<T>(op, slot, c); };
   std::vector<T> out;
   for (int64_t c = 0; c < x.shape[0]; ++c) {
     T mean = 0, var = 0;
-    int64_t n = 0;
+    const int64_t n = channel_moments<T>(op, a.training, 3, c, &mean, &var);
     if (a.training) {
-      channel_stats<T>(x, c, &mean, &var, &n);
       if (op.has(3)) {
         const T m = static_cast<T>(a.momentum);
         const T unbiased = var * static_cast<T>(n) / static_cast<T>(n - 1);
@@ -175,9 +185,6 @@ void batch_norm_loop(const BoundOp& op) {
         store_rounded(op[3], op[3].offset + c * op[3].strides[0], rm);
         store_rounded(op[4], op[4].offset + c * op[4].strides[0], rv);
       }
-    } else {
-      mean = param(3, c);
-      var = param(4, c);
     }
     const T spread = std::sqrt(var + static_cast<T>(a.eps));
     out.clear();
@@ -201,20 +208,11 @@ void batch_norm_backward_loop(const BoundOp& op) {
   const auto& a = op.attrs_as<chorus_batch_norm_attrs>();
   const Tensor& x = op[0];
   const Tensor& dy = op[4];
-  const auto param = [&](uint32_t slot, int64_t c) {
-    return load_as<T>(op[slot], op[slot].offset + c * op[slot].strides[0]);
-  };
+  const auto param = [&](uint32_t slot, int64_t c) { return channel_param<T>(op, slot, c); };
   std::vector<T> out;
   for (int64_t c = 0; c < x.shape[0]; ++c) {
     T mean = 0, var = 0;
-    int64_t n = 0;
-    if (a.training) {
-      channel_stats<T>(x, c, &mean, &var, &n);
-    } else {
-      mean = param(2, c);
-      var = param(3, c);
-      channel_walk(x, x, c, [&](int64_t) { ++n; });
-    }
+    const int64_t n = channel_moments<T>(op, a.training, 2, c, &mean, &var);
     const T r = 1 / std::sqrt(var + static_cast<T>(a.eps));
     const T gamma = op.has(1) ? param(1, c) : T(1);
     std::vector<int64_t> xe, de;
