@@ -284,7 +284,7 @@ KERNEL void norm_param_grad_final(GLOBAL const ACC* partial, GLOBAL T* dgamma, G
 #define CHANNEL(t) (ch.offset[t] + row * ch.stride[t])
 
 #if ROW_LAYOUT == ROW_GENERIC
-/* A channel spans several axes (N and the spatial ones; the planner merges
+/* A channel spans several axes (N and the spatial ones; the normal form merges
  * those it can, so NCHW arrives as [N, H*W]). Its values are walked as runs
  * along the last axis: a run's start is decomposed over the other axes once
  * per run, not once per element (row_at's division per element and axis

@@ -152,49 +152,6 @@ chorus_status plan_norm_backward(const chorus_op_record& op, const DeviceTraits&
   return CHORUS_OK;
 }
 
-// Drops the inner axes of extent 1 and merges adjacent ones that every
-// operand walks as one (stride = the next one's stride x its extent), so
-// that batch norm's runs (norm.cl, bn_cursor) are as long as the layout
-// allows: NCHW becomes [N, H*W], and [1, C, H, W] one contiguous row.
-void merge_inner_axes(RowLayout* r) {
-  ck_rows& a = r->args;
-  int64_t shape[CK_MAX_RANK];
-  int64_t strides[CK_MAX_OPERANDS][CK_MAX_RANK];
-  int64_t rank = 0;
-  for (int64_t i = 0; i < a.inner_rank; ++i) {
-    if (a.inner_shape[i] == 1) continue;
-    const bool joins = rank > 0 && [&] {
-      for (int t = 0; t < CK_MAX_OPERANDS; ++t)
-        if (r->slots[t] >= 0 && strides[t][rank - 1] != a.inner_strides[t][i] * a.inner_shape[i])
-          return false;
-      return true;
-    }();
-    if (joins) {
-      shape[rank - 1] *= a.inner_shape[i];
-      for (int t = 0; t < CK_MAX_OPERANDS; ++t) strides[t][rank - 1] = a.inner_strides[t][i];
-    } else {
-      shape[rank] = a.inner_shape[i];
-      for (int t = 0; t < CK_MAX_OPERANDS; ++t) strides[t][rank] = a.inner_strides[t][i];
-      ++rank;
-    }
-  }
-  if (rank == 0) {  // one value per channel
-    shape[0] = 1;
-    for (int t = 0; t < CK_MAX_OPERANDS; ++t) strides[t][0] = 1;
-    rank = 1;
-  }
-  bool unit = true;
-  a.inner_rank = rank;
-  for (int64_t i = 0; i < rank; ++i) {
-    a.inner_shape[i] = shape[i];
-    for (int t = 0; t < CK_MAX_OPERANDS; ++t) {
-      a.inner_strides[t][i] = strides[t][i];
-      if (r->slots[t] >= 0 && strides[t][i] != 1) unit = false;
-    }
-  }
-  r->layout = rank > 1 ? 3 : unit ? 1 : 2;
-}
-
 // Batch norm (custom normal form: axis 0 the channel, the rest what it
 // spans): one launch of a row kernel per channel; the per-channel tensors
 // through ck_channels, their offsets patched per execution.
@@ -210,9 +167,11 @@ chorus_status plan_batch_norm(const chorus_op_record& op, const DeviceTraits& tr
     return CHORUS_ERROR_UNSUPPORTED;
   }
   const auto a = attrs_of<chorus_batch_norm_attrs>(op);
-  RowLayout r =
+  // The normal form has already dropped the axes of extent 1 and merged
+  // the ones every tensor steps over as one run (NCHW arrives as
+  // [C, N, H*W]): the kernel's runs are as long as the layout allows.
+  const RowLayout r =
       backward ? row_layout(op, {0, 4, 5}, x.rank - 1) : row_layout(op, {0, 5}, x.rank - 1);
-  merge_inner_axes(&r);
   Launch l;
   l.program = row_program(traits, "norm", "norm.cl", x.dtype, r.layout,
                           row_vw(traits.tuning, x.dtype));
