@@ -44,6 +44,24 @@ typedef struct ck_optim {
   CK_I64 strides[CK_OPTIM_OPERANDS][CK_MAX_RANK];
 } ck_optim;
 
+/* Gather and scatter-add (src/ops/index/index.cl) in their normal form:
+ * three operands of one rank, the op's axis last. One work-item per element
+ * of out (operand 2), numbered row-major in out's shape; walk.h's fields
+ * (count, rank, shape, offset[t], strides[t]) find each operand's element
+ * at the same position, with the axis's stride zeroed for the operands the
+ * kernel indexes along the axis itself (gather: x; scatter-add: index and
+ * src), whose strides there are axis_stride[t]. extent: gather, x's extent
+ * along the axis; scatter-add, index's (the terms each element scans). */
+typedef struct ck_index {
+  CK_I64 count;
+  CK_I64 rank;
+  CK_I64 extent;
+  CK_I64 axis_stride[3];
+  CK_I64 shape[CK_MAX_RANK];
+  CK_I64 offset[3];
+  CK_I64 strides[3][CK_MAX_RANK];
+} ck_index;
+
 /* Row ops: `rows` independent rows of `n` elements. outer_* index the rows
  * (per operand), inner_* walk one row (ROW_GENERIC may use several inner
  * axes; the other layouts one); both parts arrive collapsed by libchorus.

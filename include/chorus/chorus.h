@@ -320,7 +320,12 @@ typedef enum chorus_op_kind {
                                                                     chorus_batch_norm_attrs (since 2.6) */
   CHORUS_OP_BATCH_NORM_BACKWARD = 30,    /* x, gamma?, running_mean?, running_var?, dy, dx?,
                                             dgamma?, dbeta?         chorus_batch_norm_attrs (since 2.6) */
-  CHORUS_OP_COUNT_ = 31,
+  CHORUS_OP_GATHER = 31,                 /* x, index (i32/i64), out chorus_index_attrs (since 2.6) */
+  CHORUS_OP_SCATTER_ADD = 32,            /* index, src, out (in-out)
+                                                                    chorus_index_attrs (since 2.6) */
+  CHORUS_OP_EMBEDDING = 33,              /* table, index, out       (no attributes; since 2.6) */
+  CHORUS_OP_EMBEDDING_BACKWARD = 34,     /* index, dy, dtable       (no attributes; since 2.6) */
+  CHORUS_OP_COUNT_ = 35,
 #elif CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_COUNT_ = 25,
 #elif CHORUS_ABI_LEVEL >= 4
@@ -675,6 +680,13 @@ typedef struct chorus_batch_norm_attrs {
   double eps;       /* default 1e-5 */
   double momentum;  /* default 0.1 */
 } chorus_batch_norm_attrs;
+
+/* Gather and scatter-add along one axis (chorus_gather,
+ * chorus_scatter_add). Since 2.6. */
+typedef struct chorus_index_attrs {
+  uint32_t struct_size;
+  int32_t axis; /* negative counts from the end */
+} chorus_index_attrs;
 #endif
 
 /* dst = convert(src) with src broadcast to dst's shape. */
@@ -911,6 +923,38 @@ CHORUS_API chorus_status chorus_cross_entropy_backward(chorus_queue queue,
                                                        const chorus_tensor* target,
                                                        const chorus_tensor* dloss,
                                                        const chorus_tensor* dlogits);
+#endif
+
+#if CHORUS_ABI_LEVEL >= 6
+/* out[..., m, ...] = x[..., index[..., m, ...], ...] along axis
+ * (torch.gather): x, index (i32 or i64) and out have one rank; out has
+ * index's shape and x's dtype; off the axis index may be shorter than x
+ * (x's leading part is used). An index outside [0, x's extent along axis)
+ * gives 0, never a read out of bounds (docs/ops.md). Since 2.6. */
+CHORUS_API chorus_status chorus_gather(chorus_queue queue, const chorus_tensor* x, int32_t axis,
+                                       const chorus_tensor* index, const chorus_tensor* out);
+/* out[..., index[..., m, ...], ...] += src[..., m, ...] along axis, in
+ * place (torch.Tensor.scatter_add_): index, src and out have one rank; src
+ * is used on index's extents, and so is out off the axis. Every element of
+ * out sums the src values aimed at it in increasing m and then adds them to
+ * its old value, once: the same bits run after run and on every device
+ * (no atomics). Indices outside [0, out's extent along axis) are skipped;
+ * elements nothing aims at keep their bits. Since 2.6. */
+CHORUS_API chorus_status chorus_scatter_add(chorus_queue queue, const chorus_tensor* index,
+                                            int32_t axis, const chorus_tensor* src,
+                                            const chorus_tensor* out);
+/* out[i..., :] = table[index[i...], :] (F.embedding): table [V, D], index
+ * (i32/i64) of any rank up to 7, out index's shape + [D]. An index outside
+ * [0, V) gives a row of zeros. Since 2.6. */
+CHORUS_API chorus_status chorus_embedding(chorus_queue queue, const chorus_tensor* table,
+                                          const chorus_tensor* index, const chorus_tensor* out);
+/* The table's gradient: dtable (= [V, D], overwritten) row v = the sum of
+ * the rows of dy (index's shape + [D]) whose index is v, in index order
+ * (a fixed order: the same bits run after run); rows of indices outside
+ * [0, V) are dropped. Since 2.6. */
+CHORUS_API chorus_status chorus_embedding_backward(chorus_queue queue, const chorus_tensor* index,
+                                                   const chorus_tensor* dy,
+                                                   const chorus_tensor* dtable);
 #endif
 
 /* -------------------------------------------------------- any op, and plans */

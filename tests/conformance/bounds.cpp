@@ -86,15 +86,15 @@ double times(double a, long double b) {
 }
 
 BoundFn magnitude_sum(int64_t rounds, OpCall call, bool tf32_products,
-                      std::vector<size_t> as_given) {
-  return [rounds, call, tf32_products, as_given](const BoundInputs& in) {
+                      std::vector<size_t> as_given, bool output_is_read) {
+  return [rounds, call, tf32_products, as_given, output_is_read](const BoundInputs& in) {
     const chorus_dtype out = in.out_dtype;
     std::vector<HostTensor> scale;
     for (size_t k = 0; k < in.operands.size(); ++k) {
       const bool keep = std::find(as_given.begin(), as_given.end(), k) != as_given.end();
       scale.push_back(keep ? in.operands[k] : absolute(in.operands[k]));
     }
-    in.reference.run(call, scale, in.output, false);
+    in.reference.run(call, scale, in.output, output_is_read);
     const double u = accumulation_u(out);
     const double eta = min_subnormal(compute_dtype(out));
     const double tf32 = tf32_products && (in.numerics & CHORUS_NUMERICS_ALLOW_TF32) &&

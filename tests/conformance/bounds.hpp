@@ -86,9 +86,11 @@ int64_t broadcast_source(const std::vector<int64_t>& out_shape,
 // fraction bits before they multiply: GEMM's rule in CONFORMANCE.md).
 // Operands listed in `as_given` reach the reference unchanged: those that
 // select rather than scale (pooling's indices, or the x whose argmax routes
-// a gradient), whose magnitudes would select something else.
+// a gradient), whose magnitudes would select something else. With
+// `output_is_read` the output's old value (its magnitude) is a term too
+// (an in-out output: scatter-add's out).
 BoundFn magnitude_sum(int64_t rounds, OpCall call, bool tf32_products,
-                      std::vector<size_t> as_given = {});
+                      std::vector<size_t> as_given = {}, bool output_is_read = false);
 // a * |b| where b == 0 means "this element is exactly zero": the relative
 // part of its bound is then 0 even when a is infinite (a masked -inf element).
 double times(double a, long double b);

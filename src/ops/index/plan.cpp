@@ -1,0 +1,124 @@
+// plan.cpp — gather and scatter_add on the run-time-compiled backends: one
+// launch of index.cl, one work-item per element of out, in the normal form
+// of schema.cpp (three operands of one rank, the axis last). Programs per
+// (data dtype, index dtype); shapes and strides travel in ck_index.
+// embedding and embedding_backward reach these backends as gather and
+// scatter_add (their composites), so they need nothing here.
+#include <string>
+
+#include "plan_kit.hpp"
+
+namespace chorus::ops::index {
+namespace {
+
+using namespace chorus::backend_common;
+
+ProgramSpec index_program(const DeviceTraits& traits, const char* what, chorus_dtype d,
+                          chorus_dtype index) {
+  ProgramSpec p =
+      walk_program(traits, std::string(what) + " " + dtype_name(d) + " " + dtype_name(index),
+                   "index.cl", d, false);
+  p.defines.push_back({"IT", index == CHORUS_DTYPE_I64 ? "I64" : "I32"});
+  return p;
+}
+
+// The ck_index of a record whose tensor `walk` is out: every operand at
+// out's position, `along` (a bit per operand) indexed along the axis by the
+// kernel, its stride there moved to axis_stride.
+ck_index index_args(const chorus_op_record& op, uint32_t along, int64_t extent) {
+  const Tensor* operands[3] = {&op.tensors[0], &op.tensors[1], &op.tensors[2]};
+  ck_index a{};
+  fill_walk(op.tensors[2], operands, 3, &a);
+  const int64_t last = a.rank - 1;
+  for (int t = 0; t < 3; ++t) {
+    a.axis_stride[t] = op.tensors[t].strides[last];
+    if (along & (1u << t)) a.strides[t][last] = 0;
+  }
+  a.extent = extent;
+  return a;
+}
+
+bool normal(const chorus_op_record& op, std::string* why) {
+  const Tensor& out = op.tensors[2];
+  const int32_t axis = attrs_of<chorus_index_attrs>(op).axis;
+  bool ok = out.rank >= 1 && axis == static_cast<int32_t>(out.rank) - 1;
+  for (int t = 0; ok && t < 2; ++t) ok = op.tensors[t].rank == out.rank;
+  for (uint32_t k = 0; ok && k + 1 < out.rank; ++k)
+    ok = op.tensors[0].shape[k] == out.shape[k] && op.tensors[1].shape[k] == out.shape[k];
+  if (!ok) *why = "gather and scatter_add take their normal form (three tensors, the axis last)";
+  return ok;
+}
+
+void add_launch(Plan* plan, const DeviceTraits& traits, const char* kernel, chorus_dtype d,
+                chorus_dtype index, const ck_index& args) {
+  Launch l;
+  l.program = index_program(traits, kernel, d, index);
+  l.kernel = kernel;
+  linear_grid(traits.tuning, static_cast<uint64_t>(args.count), &l);
+  l.args = {buffer_arg(0), buffer_arg(1), buffer_arg(2), bytes_arg(args)};
+  for (int t = 0; t < 3; ++t)
+    patch_offset(l, 3, offsetof(ck_index, offset) + 8 * static_cast<size_t>(t), t);
+  plan->launches.push_back(std::move(l));
+}
+
+bool index_dtype(chorus_dtype d) {
+  return d == CHORUS_DTYPE_I32 || d == CHORUS_DTYPE_I64;
+}
+
+chorus_status plan_gather(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
+                          std::string* why) {
+  if (const chorus_status s = check_record(op, 3, sizeof(chorus_index_attrs), why)) return s;
+  if (!normal(op, why)) return CHORUS_ERROR_UNSUPPORTED;
+  const Tensor& x = op.tensors[0];
+  const Tensor& ix = op.tensors[1];
+  if (!index_dtype(ix.dtype) || op.tensors[2].dtype != x.dtype) {
+    *why = "gather takes an i32 or i64 index and out of x's dtype";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  add_launch(plan, traits, "gather", x.dtype, ix.dtype,
+             index_args(op, 1u << 0, x.shape[x.rank - 1]));
+  return CHORUS_OK;
+}
+
+chorus_status plan_scatter_add(const chorus_op_record& op, const DeviceTraits& traits, Plan* plan,
+                               std::string* why) {
+  if (const chorus_status s = check_record(op, 3, sizeof(chorus_index_attrs), why)) return s;
+  if (!normal(op, why)) return CHORUS_ERROR_UNSUPPORTED;
+  const Tensor& ix = op.tensors[0];
+  const Tensor& out = op.tensors[2];
+  if (!index_dtype(ix.dtype) || out.dtype == CHORUS_DTYPE_U8 || op.tensors[1].dtype != out.dtype) {
+    *why =
+        "scatter_add takes an i32 or i64 index, and src and out of one float or signed "
+        "integer dtype";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  add_launch(plan, traits, "scatter_add", out.dtype, ix.dtype,
+             index_args(op, (1u << 0) | (1u << 1), ix.shape[ix.rank - 1]));
+  return CHORUS_OK;
+}
+
+// Each dtype with both index dtypes: gather for every dtype, scatter_add for
+// floats and signed integers.
+void variants(std::vector<VariantOp>* out) {
+  for (chorus_dtype d : all_dtypes())
+    for (chorus_dtype it : {CHORUS_DTYPE_I32, CHORUS_DTYPE_I64}) {
+      chorus_index_attrs a{};
+      a.axis = 1;
+      const Tensor data = tensor_of(d, {4, 8}, {8, 1});
+      const Tensor ix = tensor_of(it, {4, 5}, {5, 1});
+      const Tensor small = tensor_of(d, {4, 5}, {5, 1});
+      out->push_back(variant(CHORUS_OP_GATHER, a, {data, ix, small}));
+      if (d == CHORUS_DTYPE_U8) continue;
+      out->push_back(variant(CHORUS_OP_SCATTER_ADD, a, {ix, small, data}));
+    }
+}
+
+}  // namespace
+
+void register_plan() {
+  register_planner(CHORUS_OP_GATHER, plan_gather);
+  register_planner(CHORUS_OP_SCATTER_ADD, plan_scatter_add);
+  register_variants(variants);
+}
+
+}  // namespace chorus::ops::index
