@@ -572,6 +572,24 @@ inline void batch_norm_backward(const Queue& q, const BatchNormOptions& o, const
   check(chorus_batch_norm_backward(q.get(), &a, &x, gamma, running_mean, running_var, &dy, dx,
                                    dgamma, dbeta));
 }
+// Gather and scatter-add along an axis (torch.gather, Tensor.scatter_add_;
+// an index out of range gives 0 / is skipped), embedding lookup and its
+// gradient (F.embedding); see chorus.h.
+inline void gather(const Queue& q, const Tensor& x, int32_t axis, const Tensor& index,
+                   const Tensor& out) {
+  check(chorus_gather(q.get(), &x, axis, &index, &out));
+}
+inline void scatter_add(const Queue& q, const Tensor& index, int32_t axis, const Tensor& src,
+                        const Tensor& out) {
+  check(chorus_scatter_add(q.get(), &index, axis, &src, &out));
+}
+inline void embedding(const Queue& q, const Tensor& table, const Tensor& index, const Tensor& out) {
+  check(chorus_embedding(q.get(), &table, &index, &out));
+}
+inline void embedding_backward(const Queue& q, const Tensor& index, const Tensor& dy,
+                               const Tensor& dtable) {
+  check(chorus_embedding_backward(q.get(), &index, &dy, &dtable));
+}
 // Cross-entropy from logits with integer targets (PyTorch's F.cross_entropy).
 struct CrossEntropyOptions {
   chorus_loss_reduction reduction = CHORUS_REDUCTION_MEAN;
