@@ -325,7 +325,10 @@ typedef enum chorus_op_kind {
                                                                     chorus_index_attrs (since 2.6) */
   CHORUS_OP_EMBEDDING = 33,              /* table, index, out       (no attributes; since 2.6) */
   CHORUS_OP_EMBEDDING_BACKWARD = 34,     /* index, dy, dtable       (no attributes; since 2.6) */
-  CHORUS_OP_COUNT_ = 35,
+  CHORUS_OP_GROUP_NORM = 35,             /* x, gamma?, beta?, y     chorus_group_norm_attrs (since 2.6) */
+  CHORUS_OP_GROUP_NORM_BACKWARD = 36,    /* x, gamma?, dy, dx?, dgamma?, dbeta?
+                                                                    chorus_group_norm_attrs (since 2.6) */
+  CHORUS_OP_COUNT_ = 37,
 #elif CHORUS_ABI_LEVEL >= 5
   CHORUS_OP_COUNT_ = 25,
 #elif CHORUS_ABI_LEVEL >= 4
@@ -681,6 +684,17 @@ typedef struct chorus_batch_norm_attrs {
   double momentum;  /* default 0.1 */
 } chorus_batch_norm_attrs;
 
+/* Group normalisation over x = [N, C, ...] (chorus_group_norm): the C
+ * channels form num_groups groups of C / num_groups consecutive channels,
+ * and each (sample, group) is normalised by the mean and biased variance of
+ * its values; gamma and beta are per channel. PyTorch's F.group_norm.
+ * Since 2.6. */
+typedef struct chorus_group_norm_attrs {
+  uint32_t struct_size;
+  int32_t num_groups; /* >= 1, divides C */
+  double eps;         /* default 1e-5 */
+} chorus_group_norm_attrs;
+
 /* Gather and scatter-add along one axis (chorus_gather,
  * chorus_scatter_add). Since 2.6. */
 typedef struct chorus_index_attrs {
@@ -926,6 +940,23 @@ CHORUS_API chorus_status chorus_cross_entropy_backward(chorus_queue queue,
 #endif
 
 #if CHORUS_ABI_LEVEL >= 6
+/* y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c] with mean and var
+ * over each sample's group of C / num_groups channels and every spatial
+ * position (x = [N, C, ...], rank >= 2); gamma and beta are [C] and may be
+ * NULL; y may be x itself. Since 2.6. */
+CHORUS_API chorus_status chorus_group_norm(chorus_queue queue, const chorus_tensor* x,
+                                           int32_t num_groups, const chorus_tensor* gamma,
+                                           const chorus_tensor* beta, double eps,
+                                           const chorus_tensor* y);
+/* Its gradients dx (x's shape; may be dy itself), dgamma and dbeta ([C]),
+ * any of them NULL but not all, from x, gamma (NULL: 1) and dy; the
+ * statistics are recomputed from x. Since 2.6. */
+CHORUS_API chorus_status chorus_group_norm_backward(chorus_queue queue, const chorus_tensor* x,
+                                                    int32_t num_groups, const chorus_tensor* gamma,
+                                                    const chorus_tensor* dy, double eps,
+                                                    const chorus_tensor* dx,
+                                                    const chorus_tensor* dgamma,
+                                                    const chorus_tensor* dbeta);
 /* out[..., m, ...] = x[..., index[..., m, ...], ...] along axis
  * (torch.gather): x, index (i32 or i64) and out have one rank; out has
  * index's shape and x's dtype; off the axis index may be shorter than x

@@ -572,6 +572,18 @@ inline void batch_norm_backward(const Queue& q, const BatchNormOptions& o, const
   check(chorus_batch_norm_backward(q.get(), &a, &x, gamma, running_mean, running_var, &dy, dx,
                                    dgamma, dbeta));
 }
+// Group norm over x = [N, C, ...] (F.group_norm) and its gradients; gamma,
+// beta, dx, dgamma and dbeta may be nullptr (not all three gradients).
+inline void group_norm(const Queue& q, const Tensor& x, int32_t num_groups, const Tensor* gamma,
+                       const Tensor* beta, double eps, const Tensor& y) {
+  check(chorus_group_norm(q.get(), &x, num_groups, gamma, beta, eps, &y));
+}
+inline void group_norm_backward(const Queue& q, const Tensor& x, int32_t num_groups,
+                                const Tensor* gamma, const Tensor& dy, double eps,
+                                const Tensor* dx, const Tensor* dgamma = nullptr,
+                                const Tensor* dbeta = nullptr) {
+  check(chorus_group_norm_backward(q.get(), &x, num_groups, gamma, &dy, eps, dx, dgamma, dbeta));
+}
 // Gather and scatter-add along an axis (torch.gather, Tensor.scatter_add_;
 // an index out of range gives 0 / is skipped), embedding lookup and its
 // gradient (F.embedding); see chorus.h.
