@@ -84,6 +84,9 @@ def main():
     p.add_argument("--pool-layout", default="nchw", choices=["nchw", "nhwc"])
     p.add_argument("--conv-batch", type=int, default=0,
                    help="batch of the convolutions of `chorus bench --op conv2d` (0: none)")
+    p.add_argument("--index", action="store_true",
+                   help="the group norm and indexing rows of `chorus bench` (group_norm, "
+                        "group_norm_backward, gather, scatter_add, embedding, embedding_backward)")
     p.add_argument("--skip-core", action="store_true",
                    help="only the copy and the pooling layers")
     a = p.parse_args()
@@ -111,6 +114,8 @@ def main():
         pool_peers(a, dev, g, add)
     if a.conv_batch > 0:
         conv_peers(a, dev, g, add)
+    if a.index:
+        index_peers(a, dev, g, src, half, row, add)
     if a.skip_core:
         report(a, dev, results, copy_gbs, None, None)
         return
@@ -192,6 +197,58 @@ def main():
     launch_us = host_us(dev, lambda: torch.cuda._sleep(0)) if dev.type == "cuda" else None
 
     report(a, dev, results, copy_gbs, op_us, launch_us)
+
+
+def index_peers(a, dev, g, src, half, row, add):
+    """The rows of `chorus bench --op group_norm,group_norm_backward,gather,
+    scatter_add,embedding,embedding_backward`, same shapes, index patterns
+    and byte counts (PyTorch takes i64 indices where chorus's gather and
+    scatter_add rows use i32)."""
+    rows = max(half // row, 1)
+    gn, gc = 32, 64
+    hw = max(rows * row // (gn * gc), 1)
+    gh = max(int(hw ** 0.5), 1)
+    gw = max(hw // gh, 1)
+    count = gn * gc * gh * gw
+    gx = src[:count].view(gn, gc, gh, gw)
+    gamma = torch.rand(gc, device=dev, generator=g) + 0.5
+    beta = torch.rand(gc, device=dev, generator=g) - 0.5
+    shape = f"{gn}x{gc}x{gh}x{gw} G=32"
+    add("group_norm", shape, 2.0 * count * 4, 8.0 * count,
+        lambda: torch.nn.functional.group_norm(gx, 32, gamma, beta, 1e-5))
+    gdy = torch.rand(gn, gc, gh, gw, device=dev, generator=g) - 0.5
+    _, mean, rstd = torch.ops.aten.native_group_norm(gx, gamma, beta, gn, gc, gh * gw, 32, 1e-5)
+    add("group_norm_backward", shape, 3.0 * count * 4, 12.0 * count,
+        lambda: torch.ops.aten.native_group_norm_backward(gdy, gx, mean, rstd, gamma, gn, gc,
+                                                          gh * gw, 32, [True, True, True]))
+    del gdy
+    n = rows * row // 2
+    grows = max(n // row, 1)
+    flat = torch.arange(grows * row, device=dev, dtype=torch.int64)
+    cols = ((flat * 2654435761) % (1 << 32) % row).view(grows, row)
+    x = src[: grows * row].view(grows, row)
+    out = torch.empty(grows, row, device=dev)
+    elems = grows * row
+    add("gather", f"{grows}x{row} axis 1", 3.0 * elems * 4, 0,
+        lambda: torch.gather(x, 1, cols, out=out))
+    srows = max(grows * row // 256, 1)
+    sflat = torch.arange(srows * 256, device=dev, dtype=torch.int64)
+    targets = ((sflat * 2654435761) % (1 << 32) % 16).view(srows, 256)
+    ssrc = src[: srows * 256].view(srows, 256)
+    sout = torch.zeros(srows, 16, device=dev)
+    add("scatter_add", f"{srows}x256 into 16", 2.0 * srows * 256 * 4 + 2.0 * srows * 16 * 4,
+        srows * 256.0, lambda: sout.scatter_add_(1, targets, ssrc))
+    d, ne = 512, 8192
+    v = max(min(half // d, 50000), 1)
+    table = src[: v * d].view(v, d)
+    ids = (torch.arange(ne, device=dev, dtype=torch.int64) * 2654435761) % (1 << 32) % v
+    add("embedding", f"{v}x{d} x {ne}", 2.0 * ne * d * 4 + ne * 8.0, 0,
+        lambda: torch.nn.functional.embedding(ids, table))
+    v, d, ne = 96, 128, 64 * 128
+    bids = ((torch.arange(ne, device=dev, dtype=torch.int64) * 2654435761) % (1 << 32) % v).view(64, 128)
+    bdy = src[: ne * d].view(64, 128, d)
+    add("embedding_backward", f"64x128x{d} into {v}x{d}", ne * d * 4.0 + v * d * 4.0, ne * d * 1.0,
+        lambda: torch.ops.aten.embedding_dense_backward(bdy, bids, v, -1, False))
 
 
 def pool_peers(a, dev, g, add):

@@ -323,6 +323,99 @@ int bench(const Args& args) {
                                                              nullptr, by, &by, &bdgamma, &bdbeta);
                                   }));
   }
+  // Group norm over the batch-norm shape with 32 groups (the common GN(32)
+  // of ResNets): the composites' traffic is batch norm's on the grouped
+  // view plus the affine pass (forward), or plus the x_hat pass and two sums
+  // (backward); the bytes counted are the op's own (x read, y written; x,
+  // dy read, dx written), so the composite's extra passes show as a lower
+  // fraction of the copy bandwidth.
+  if (wanted(filter, "group_norm") || wanted(filter, "group_norm_backward")) {
+    const int64_t gn = 32, gc = 64, hw = std::max<int64_t>(rows * row / (gn * gc), 1);
+    const int64_t side = static_cast<int64_t>(std::sqrt(static_cast<double>(hw)));
+    const int64_t gh = std::max<int64_t>(side, 1), gw = std::max<int64_t>(hw / gh, 1);
+    Tensor gx(src, CHORUS_DTYPE_F32, {gn, gc, gh, gw}), gy(dst, CHORUS_DTYPE_F32, {gn, gc, gh, gw});
+    const double count = static_cast<double>(gn * gc * gh * gw);
+    Buffer gamma_c = random_buffer(device, queue, gc, 0.5f, 1.5f, 13),
+           beta_c = random_buffer(device, queue, gc, -0.5f, 0.5f, 14);
+    Buffer dgamma_c = device.buffer(static_cast<uint64_t>(gc) * 4),
+           dbeta_c = device.buffer(static_cast<uint64_t>(gc) * 4);
+    Tensor ggamma(gamma_c, CHORUS_DTYPE_F32, {gc}), gbeta(beta_c, CHORUS_DTYPE_F32, {gc}),
+        gdgamma(dgamma_c, CHORUS_DTYPE_F32, {gc}), gdbeta(dbeta_c, CHORUS_DTYPE_F32, {gc});
+    const std::string shape = shape_text({gn, gc, gh, gw}) + " G=32";
+    if (wanted(filter, "group_norm"))
+      results.push_back(b.measure("group_norm", shape, 2.0 * count * 4, 8.0 * count, [&] {
+        ops::group_norm(queue, gx, 32, &ggamma, &gbeta, 1e-5, gy);
+      }));
+    if (wanted(filter, "group_norm_backward"))
+      results.push_back(b.measure("group_norm_backward", shape, 3.0 * count * 4, 12.0 * count,
+                                  [&] {
+                                    ops::group_norm_backward(queue, gx, 32, &ggamma, gy, 1e-5, &gy,
+                                                             &gdgamma, &gdbeta);
+                                  }));
+  }
+  // Indexing. gather: x [rows, 4096] along axis 1 at random columns (x's
+  // rows read at random, index read, out written: 3 streams of 4-byte
+  // elements, i32 indices). scatter_add: 256 terms per row into 16 targets
+  // (index and src read, out read and written; each element of out scans
+  // its row's 256 indices: 16 comparisons per term, the price of a
+  // deterministic sum without atomics). embedding: 8192 random rows of a
+  // [V, 512] table (the rows read, out written). embedding_backward: a
+  // character-level vocabulary (V = 96, D = 128) from 64 x 128 positions
+  // (dy read, dtable written; each element of dtable scans the 8192
+  // indices).
+  if (wanted(filter, "gather") || wanted(filter, "scatter_add")) {
+    const int64_t n = rows * row / 2;
+    const int64_t grows = std::max<int64_t>(n / row, 1);
+    std::vector<int32_t> cols(static_cast<size_t>(grows * row));
+    for (size_t i = 0; i < cols.size(); ++i) cols[i] = static_cast<int32_t>((i * 2654435761u) % row);
+    Buffer ib = device.buffer(cols.size() * 4);
+    queue.write<int32_t>(ib, cols);
+    Tensor gx(src, CHORUS_DTYPE_F32, {grows, row}), gi(ib, CHORUS_DTYPE_I32, {grows, row}),
+        go(dst, CHORUS_DTYPE_F32, {grows, row});
+    const double elems = static_cast<double>(grows * row);
+    if (wanted(filter, "gather"))
+      results.push_back(b.measure("gather", shape_text({grows, row}) + " axis 1", 3.0 * elems * 4,
+                                  0, [&] { ops::gather(queue, gx, 1, gi, go); }));
+    if (wanted(filter, "scatter_add")) {
+      const int64_t srows = std::max<int64_t>(grows * row / 256, 1);
+      std::vector<int32_t> t(static_cast<size_t>(srows * 256));
+      for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<int32_t>((i * 2654435761u) % 16);
+      Buffer tb = device.buffer(t.size() * 4);
+      queue.write<int32_t>(tb, t);
+      Tensor si(tb, CHORUS_DTYPE_I32, {srows, 256}), ss(src, CHORUS_DTYPE_F32, {srows, 256}),
+          so(dst, CHORUS_DTYPE_F32, {srows, 16});
+      results.push_back(b.measure("scatter_add", shape_text({srows, 256}) + " into 16",
+                                  2.0 * srows * 256 * 4 + 2.0 * srows * 16 * 4,
+                                  static_cast<double>(srows * 256),
+                                  [&] { ops::scatter_add(queue, si, 1, ss, so); }));
+    }
+  }
+  if (wanted(filter, "embedding")) {
+    const int64_t d = 512, n = 8192;
+    const int64_t v = std::max<int64_t>(std::min<int64_t>(half / d, 50000), 1);
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 2654435761u) % v);
+    Buffer ib = device.buffer(ids.size() * 8), ob = device.buffer(static_cast<uint64_t>(n * d) * 4);
+    queue.write<int64_t>(ib, ids);
+    Tensor table(src, CHORUS_DTYPE_F32, {v, d}), ti(ib, CHORUS_DTYPE_I64, {n}),
+        to(ob, CHORUS_DTYPE_F32, {n, d});
+    results.push_back(b.measure("embedding", shape_text({v, d}) + " x " + std::to_string(n),
+                                2.0 * n * d * 4 + n * 8.0, 0,
+                                [&] { ops::embedding(queue, table, ti, to); }));
+  }
+  if (wanted(filter, "embedding_backward")) {
+    const int64_t v = 96, d = 128, n = 64 * 128;
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 2654435761u) % v);
+    Buffer ib = device.buffer(ids.size() * 8), gb = device.buffer(static_cast<uint64_t>(v * d) * 4);
+    queue.write<int64_t>(ib, ids);
+    Tensor ti(ib, CHORUS_DTYPE_I64, {64, 128}), tdy(src, CHORUS_DTYPE_F32, {64, 128, d}),
+        tg(gb, CHORUS_DTYPE_F32, {v, d});
+    results.push_back(b.measure("embedding_backward",
+                                shape_text({64, 128, d}) + " into " + shape_text({v, d}),
+                                n * d * 4.0 + v * d * 4.0, static_cast<double>(n * d),
+                                [&] { ops::embedding_backward(queue, ti, tdy, tg); }));
+  }
   // Cross-entropy over the same rows as classes (8192 samples of 4096
   // classes at 256 MB), i64 targets, reduction mean, and its gradient in
   // place (dlogits = logits, as training uses it): logits read (and

@@ -1,10 +1,9 @@
-/* index.cl — gather and scatter-add along an axis (walk.h before this
- * file), one program per (DT, IT): DT the data's dtype, IT the index's
+/* index.cl — gather and scatter-add along an axis, one program per (DT, IT): DT the data's dtype, IT the index's
  * (I32 or I64). libchorus has moved the axis last (src/ops/index/schema.cpp
  * states the normal form); the argument block is ck_index (args.h): one
- * work-item per element of out, operand t's element at the same position
- * from ew_element_at(&a, t, i), the axis's stride zeroed for the operands
- * indexed along the axis here.
+ * work-item per element of out, each operand's element at the same position
+ * from index_elements(), the axis's stride zeroed for the operands indexed
+ * along the axis here.
  *
  * gather     operands 0 x, 1 index, 2 out: out = x[.., index] as raw bits,
  *            0 (all bits clear: +0.0 or integer 0) where the index is
@@ -24,16 +23,36 @@
 #endif
 #define RAW CAT(bits_, DT)
 
+/* The three operands' elements at row-major position i of the walk, the
+ * coordinates found once for all three. */
+DEVICE_FN void index_elements(const ck_index* a, I64 i, I64* e) {
+  e[0] = a->offset[0];
+  e[1] = a->offset[1];
+  e[2] = a->offset[2];
+  for (int k = (int)a->rank - 1; k >= 0; --k) {
+    const I64 n = a->shape[k];
+    const I64 c = i % n;
+    i /= n;
+    e[0] += c * a->strides[0][k];
+    e[1] += c * a->strides[1][k];
+    e[2] += c * a->strides[2][k];
+  }
+}
+
+/* gather's walk may take the axes in any order (the planner puts out's
+ * smallest stride fastest): nothing here depends on the position along the
+ * axis, only on the three elements. */
 KERNEL void gather(GLOBAL const RAW* x, GLOBAL const IT* index, GLOBAL RAW* out, ck_index a
                    GRID_PARAMS) {
   const I64 i = global_id(0);
   if (i >= a.count) return;
-  const I64 j = (I64)index[ew_element_at(&a, 1, i)];
-  const I64 o = ew_element_at(&a, 2, i);
+  I64 e[3];
+  index_elements(&a, i, e);
+  const I64 j = (I64)index[e[1]];
   if (j >= 0 && j < a.extent)
-    out[o] = x[ew_element_at(&a, 0, i) + j * a.axis_stride[0]];
+    out[e[2]] = x[e[0] + j * a.axis_stride[0]];
   else
-    out[o] = (RAW)0;
+    out[e[2]] = (RAW)0;
 }
 
 #if DT_IS_INT
@@ -49,8 +68,9 @@ KERNEL void scatter_add(GLOBAL const IT* index, GLOBAL const T* src, GLOBAL T* o
   const I64 i = global_id(0);
   if (i >= a.count) return;
   const I64 j = i % a.shape[a.rank - 1];
-  const I64 ib = ew_element_at(&a, 0, i);
-  const I64 sb = ew_element_at(&a, 1, i);
+  I64 e[3];
+  index_elements(&a, i, e);
+  const I64 ib = e[0], sb = e[1];
   SUM_T sum = (SUM_T)0;
   int hit = 0;
   for (I64 m = 0; m < a.extent; ++m) {
@@ -59,8 +79,5 @@ KERNEL void scatter_add(GLOBAL const IT* index, GLOBAL const T* src, GLOBAL T* o
       hit = 1;
     }
   }
-  if (hit) {
-    const I64 o = ew_element_at(&a, 2, i);
-    STORE(DT, out, o, SUM_LOAD(out, o) + sum);
-  }
+  if (hit) STORE(DT, out, e[2], SUM_LOAD(out, e[2]) + sum);
 }

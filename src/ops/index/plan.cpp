@@ -5,6 +5,7 @@
 // embedding and embedding_backward reach these backends as gather and
 // scatter_add (their composites), so they need nothing here.
 #include <string>
+#include <utility>
 
 #include "plan_kit.hpp"
 
@@ -36,6 +37,34 @@ ck_index index_args(const chorus_op_record& op, uint32_t along, int64_t extent) 
   }
   a.extent = extent;
   return a;
+}
+
+// gather's walk in any axis order: out's axes sorted by stride, largest
+// first, so neighbouring work-items write neighbouring memory (embedding's
+// view walks its table's rows this way, not down its columns), then
+// neighbours merged where all three operands step over both as one run.
+void fastest_out_last(ck_index* a) {
+  const int rank = static_cast<int>(a->rank);
+  for (int k = 1; k < rank; ++k)
+    for (int j = k; j > 0 && a->strides[2][j] > a->strides[2][j - 1]; --j) {
+      std::swap(a->shape[j], a->shape[j - 1]);
+      for (int t = 0; t < 3; ++t) std::swap(a->strides[t][j], a->strides[t][j - 1]);
+    }
+  int kept = 0;
+  for (int k = 0; k < rank; ++k) {
+    bool merge = kept > 0;
+    for (int t = 0; t < 3 && merge; ++t)
+      merge = a->strides[t][kept - 1] == a->strides[t][k] * a->shape[k];
+    if (merge) {
+      a->shape[kept - 1] *= a->shape[k];
+      for (int t = 0; t < 3; ++t) a->strides[t][kept - 1] = a->strides[t][k];
+    } else {
+      a->shape[kept] = a->shape[k];
+      for (int t = 0; t < 3; ++t) a->strides[t][kept] = a->strides[t][k];
+      ++kept;
+    }
+  }
+  a->rank = kept;
 }
 
 bool normal(const chorus_op_record& op, std::string* why) {
@@ -75,8 +104,9 @@ chorus_status plan_gather(const chorus_op_record& op, const DeviceTraits& traits
     *why = "gather takes an i32 or i64 index and out of x's dtype";
     return CHORUS_ERROR_UNSUPPORTED;
   }
-  add_launch(plan, traits, "gather", x.dtype, ix.dtype,
-             index_args(op, 1u << 0, x.shape[x.rank - 1]));
+  ck_index args = index_args(op, 1u << 0, x.shape[x.rank - 1]);
+  fastest_out_last(&args);
+  add_launch(plan, traits, "gather", x.dtype, ix.dtype, args);
   return CHORUS_OK;
 }
 
