@@ -62,6 +62,18 @@ typedef struct ck_index {
   CK_I64 strides[3][CK_MAX_RANK];
 } ck_index;
 
+/* embedding_backward's own kernel (index.cl): the n = numel(index)
+ * indices one run (element k at offset[0] + k * index_stride), dy's rows
+ * likewise (row k at offset[1] + k * dy_row_stride, column j at
+ * + j * dy_col_stride), dtable [v, d]. One work-item per table row and
+ * block of `block` columns. */
+typedef struct ck_embedding {
+  CK_I64 n, v, d, block, blocks;
+  CK_I64 index_stride, dy_row_stride, dy_col_stride;
+  CK_I64 table_row_stride, table_col_stride;
+  CK_I64 offset[3];
+} ck_embedding;
+
 /* Row ops: `rows` independent rows of `n` elements. outer_* index the rows
  * (per operand), inner_* walk one row (ROW_GENERIC may use several inner
  * axes; the other layouts one); both parts arrive collapsed by libchorus.

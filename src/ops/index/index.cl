@@ -81,3 +81,32 @@ KERNEL void scatter_add(GLOBAL const IT* index, GLOBAL const T* src, GLOBAL T* o
   }
   if (hit) STORE(DT, out, e[2], SUM_LOAD(out, e[2]) + sum);
 }
+
+#if !DT_IS_INT
+/* embedding_backward, operands 0 index, 1 dy, 2 dtable (floats of 32 or 64
+ * bits: the sums accumulate in dtable itself, so in its own precision; the
+ * planner leaves 16-bit tables to the composite, which sums in f32). The
+ * work-item of table row r and a block of columns clears them, then scans
+ * all n indices in order and adds dy's row k to them wherever index k is r:
+ * each element is the sum of its terms in increasing k starting from 0,
+ * the very additions of the composite's scatter-add (the same bits), at a
+ * cost of v n comparisons and n d additions instead of v d n. */
+KERNEL void embedding_backward(GLOBAL const IT* index, GLOBAL const T* dy, GLOBAL T* dtable,
+                               ck_embedding a GRID_PARAMS) {
+  const I64 item = global_id(0);
+  if (item >= a.v * a.blocks) return;
+  const I64 r = item / a.blocks;
+  const I64 first = (item % a.blocks) * a.block;
+  const I64 last = CK_MIN_I64(first + a.block, a.d);
+  const I64 row = a.offset[2] + r * a.table_row_stride;
+  for (I64 j = first; j < last; ++j) dtable[row + j * a.table_col_stride] = (T)0;
+  for (I64 k = 0; k < a.n; ++k) {
+    if ((I64)index[a.offset[0] + k * a.index_stride] != r) continue;
+    const I64 src = a.offset[1] + k * a.dy_row_stride;
+    for (I64 j = first; j < last; ++j) {
+      const I64 t = row + j * a.table_col_stride;
+      dtable[t] = dtable[t] + dy[src + j * a.dy_col_stride];
+    }
+  }
+}
+#endif

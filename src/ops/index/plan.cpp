@@ -2,8 +2,9 @@
 // launch of index.cl, one work-item per element of out, in the normal form
 // of schema.cpp (three operands of one rank, the axis last). Programs per
 // (data dtype, index dtype); shapes and strides travel in ck_index.
-// embedding and embedding_backward reach these backends as gather and
-// scatter_add (their composites), so they need nothing here.
+// embedding reaches these backends as gather (its composite);
+// embedding_backward has a kernel of its own for f32/f64 tables (below),
+// which gives the composite's bits at a fraction of its cost.
 #include <string>
 #include <utility>
 
@@ -127,6 +128,69 @@ chorus_status plan_scatter_add(const chorus_op_record& op, const DeviceTraits& t
   return CHORUS_OK;
 }
 
+// Whether axes [0, count) of t step as one run; its stride then.
+bool one_run(const Tensor& t, uint32_t count, int64_t* stride) {
+  int64_t s = 1, reach = 0;
+  bool any = false;
+  for (uint32_t k = count; k-- > 0;) {
+    if (t.shape[k] == 1) continue;
+    if (!any) {
+      s = t.strides[k];
+      reach = t.strides[k] * t.shape[k];
+      any = true;
+    } else if (t.strides[k] == reach) {
+      reach *= t.shape[k];
+    } else {
+      return false;
+    }
+  }
+  *stride = s;
+  return true;
+}
+
+constexpr int64_t kEmbeddingBlock = 32;  // columns per work-item
+
+// embedding_backward arrives as the caller passed it (index, dy
+// [index..., D], dtable [V, D]). Its kernel takes f32 and f64 tables whose
+// index and dy rows are each one run; anything else is UNSUPPORTED here and
+// runs as the composite (fill and scatter-add, copies first), which gives
+// the same bits.
+chorus_status plan_embedding_backward(const chorus_op_record& op, const DeviceTraits& traits,
+                                      Plan* plan, std::string* why) {
+  if (const chorus_status s = check_record(op, 3, 0, why)) return s;
+  const Tensor& ix = op.tensors[0];
+  const Tensor& dy = op.tensors[1];
+  const Tensor& table = op.tensors[2];
+  ck_embedding a{};
+  if (!index_dtype(ix.dtype) || table.rank != 2 || dy.rank != ix.rank + 1 ||
+      (table.dtype != CHORUS_DTYPE_F32 && table.dtype != CHORUS_DTYPE_F64) ||
+      dy.dtype != table.dtype || !one_run(ix, ix.rank, &a.index_stride) ||
+      !one_run(dy, ix.rank, &a.dy_row_stride)) {
+    *why =
+        "embedding_backward's kernel takes f32/f64 tables with index and dy rows in one run "
+        "each (the composite takes the rest)";
+    return CHORUS_ERROR_UNSUPPORTED;
+  }
+  a.n = 1;
+  for (uint32_t k = 0; k < ix.rank; ++k) a.n *= ix.shape[k];
+  a.v = table.shape[0];
+  a.d = table.shape[1];
+  a.block = kEmbeddingBlock;
+  a.blocks = (a.d + a.block - 1) / a.block;
+  a.dy_col_stride = dy.strides[ix.rank];
+  a.table_row_stride = table.strides[0];
+  a.table_col_stride = table.strides[1];
+  Launch l;
+  l.program = index_program(traits, "embedding_backward", table.dtype, ix.dtype);
+  l.kernel = "embedding_backward";
+  linear_grid(traits.tuning, static_cast<uint64_t>(a.v * a.blocks), &l);
+  l.args = {buffer_arg(0), buffer_arg(1), buffer_arg(2), bytes_arg(a)};
+  for (int t = 0; t < 3; ++t)
+    patch_offset(l, 3, offsetof(ck_embedding, offset) + 8 * static_cast<size_t>(t), t);
+  plan->launches.push_back(std::move(l));
+  return CHORUS_OK;
+}
+
 // Each dtype with both index dtypes: gather for every dtype, scatter_add for
 // floats and signed integers.
 void variants(std::vector<VariantOp>* out) {
@@ -140,6 +204,9 @@ void variants(std::vector<VariantOp>* out) {
       out->push_back(variant(CHORUS_OP_GATHER, a, {data, ix, small}));
       if (d == CHORUS_DTYPE_U8) continue;
       out->push_back(variant(CHORUS_OP_SCATTER_ADD, a, {ix, small, data}));
+      if (d == CHORUS_DTYPE_F32 || d == CHORUS_DTYPE_F64)
+        out->push_back(variant(CHORUS_OP_EMBEDDING_BACKWARD,
+                               {tensor_of(it, {6}, {1}), tensor_of(d, {6, 8}, {8, 1}), data}));
     }
 }
 
@@ -148,6 +215,7 @@ void variants(std::vector<VariantOp>* out) {
 void register_plan() {
   register_planner(CHORUS_OP_GATHER, plan_gather);
   register_planner(CHORUS_OP_SCATTER_ADD, plan_scatter_add);
+  register_planner(CHORUS_OP_EMBEDDING_BACKWARD, plan_embedding_backward);
   register_variants(variants);
 }
 
