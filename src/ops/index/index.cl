@@ -24,35 +24,58 @@
 #define RAW CAT(bits_, DT)
 
 /* The three operands' elements at row-major position i of the walk, the
- * coordinates found once for all three. */
-DEVICE_FN void index_elements(const ck_index* a, I64 i, I64* e) {
+ * coordinates found once for all three; returns the innermost coordinate. */
+DEVICE_FN I64 index_elements(const ck_index* a, I64 i, I64* e) {
   e[0] = a->offset[0];
   e[1] = a->offset[1];
   e[2] = a->offset[2];
+  I64 innermost = 0;
   for (int k = (int)a->rank - 1; k >= 0; --k) {
     const I64 n = a->shape[k];
-    const I64 c = i % n;
-    i /= n;
+    const I64 q = i / n;
+    const I64 c = i - q * n;
+    i = q;
+    if (k == (int)a->rank - 1) innermost = c;
     e[0] += c * a->strides[0][k];
     e[1] += c * a->strides[1][k];
     e[2] += c * a->strides[2][k];
   }
+  return innermost;
 }
 
 /* gather's walk may take the axes in any order (the planner puts out's
  * smallest stride fastest): nothing here depends on the position along the
- * axis, only on the three elements. */
+ * axis, only on the three elements. A work-item takes GATHER_RUN
+ * consecutive positions (1 on GPUs, where neighbouring work-items then
+ * touch neighbouring memory; more on CPUs, where it steps along the
+ * innermost axis instead of dividing for every element). */
+#ifndef GATHER_RUN
+#define GATHER_RUN 1
+#endif
 KERNEL void gather(GLOBAL const RAW* x, GLOBAL const IT* index, GLOBAL RAW* out, ck_index a
                    GRID_PARAMS) {
-  const I64 i = global_id(0);
-  if (i >= a.count) return;
+  const I64 first = global_id(0) * GATHER_RUN;
+  if (first >= a.count) return;
+  const int last = (int)a.rank - 1;
+  const I64 inner = a.shape[last];
   I64 e[3];
-  index_elements(&a, i, e);
-  const I64 j = (I64)index[e[1]];
-  if (j >= 0 && j < a.extent)
-    out[e[2]] = x[e[0] + j * a.axis_stride[0]];
-  else
-    out[e[2]] = (RAW)0;
+  I64 c = index_elements(&a, first, e);
+  for (int s = 0; s < GATHER_RUN && first + s < a.count; ++s) {
+    if (s > 0) {
+      if (++c == inner) {
+        c = index_elements(&a, first + s, e);
+      } else {
+        e[0] += a.strides[0][last];
+        e[1] += a.strides[1][last];
+        e[2] += a.strides[2][last];
+      }
+    }
+    const I64 j = (I64)index[e[1]];
+    if (j >= 0 && j < a.extent)
+      out[e[2]] = x[e[0] + j * a.axis_stride[0]];
+    else
+      out[e[2]] = (RAW)0;
+  }
 }
 
 #if DT_IS_INT

@@ -79,12 +79,25 @@ bool normal(const chorus_op_record& op, std::string* why) {
   return ok;
 }
 
+// Positions per work-item of gather: one on GPUs (neighbouring work-items
+// on neighbouring memory), a run of 16 on CPUs (row_threads 1), stepping
+// along the innermost axis instead of dividing for every element.
+int gather_run(const DeviceTraits& traits) {
+  return traits.tuning.row_threads == 1 ? 16 : 1;
+}
+
 void add_launch(Plan* plan, const DeviceTraits& traits, const char* kernel, chorus_dtype d,
                 chorus_dtype index, const ck_index& args) {
   Launch l;
   l.program = index_program(traits, kernel, d, index);
   l.kernel = kernel;
-  linear_grid(traits.tuning, static_cast<uint64_t>(args.count), &l);
+  uint64_t items = static_cast<uint64_t>(args.count);
+  if (std::string(kernel) == "gather") {
+    const int run = gather_run(traits);
+    l.program.defines.push_back({"GATHER_RUN", std::to_string(run)});
+    items = (items + static_cast<uint64_t>(run) - 1) / static_cast<uint64_t>(run);
+  }
+  linear_grid(traits.tuning, items, &l);
   l.args = {buffer_arg(0), buffer_arg(1), buffer_arg(2), bytes_arg(args)};
   for (int t = 0; t < 3; ++t)
     patch_offset(l, 3, offsetof(ck_index, offset) + 8 * static_cast<size_t>(t), t);
