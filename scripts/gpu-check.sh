@@ -138,7 +138,7 @@ fi
 
 if want torch; then
 step "PyTorch and cuBLAS peers"
-PYTHONUNBUFFERED=1 limit 100 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --pool-batch 8 --conv-batch 8 --json "$out/torch.json"
+PYTHONUNBUFFERED=1 limit 100 "${PYTHON:-python3}" bench/torch_peers.py --device "${TORCH_DEVICE:-cuda}" --mb 256 --gemm 4096,8192 --pool-batch 8 --conv-batch 8 --index --json "$out/torch.json"
 fi
 
 if want gemm8192; then
