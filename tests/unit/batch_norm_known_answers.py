@@ -17,37 +17,13 @@ Writes the C++ header to stdout:
 import torch
 import torch.nn.functional as F
 
-from known_answers import numbers
+from known_answers import norm_dy, norm_x, numbers, per_channel
 
 SHAPES = [[3, 4, 2, 3], [4, 3, 5]]
 EPS = 1e-5
 MOMENTUM = 0.1
 BIG_CHANNEL = 1
 OFFSET = 1000.0
-
-
-def count(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
-def x_values(shape):
-    c = shape[1]
-    inner = count(shape[2:])
-    return torch.tensor([((i * 7 + 1) % 23 - 11) / 4 +
-                         (OFFSET if (i // inner) % c == BIG_CHANNEL else 0.0)
-                         for i in range(count(shape))], dtype=torch.float64).reshape(shape)
-
-
-def dy_values(shape):
-    return torch.tensor([((i * 13 + 16) % 23 - 11) / 8 for i in range(count(shape))],
-                        dtype=torch.float64).reshape(shape)
-
-
-def per_channel(c, f):
-    return torch.tensor([f(j) for j in range(c)], dtype=torch.float64)
 
 
 def gamma_values(c):
@@ -103,14 +79,14 @@ for shape in SHAPES:
     c = shape[1]
     for training in (True, False):
         for affine in (True, False):
-            x = x_values(shape).requires_grad_(True)
+            x = norm_x(shape, BIG_CHANNEL, OFFSET).requires_grad_(True)
             gamma = gamma_values(c) if affine else torch.ones(c, dtype=torch.float64)
             beta = beta_values(c) if affine else torch.zeros(c, dtype=torch.float64)
             gamma.requires_grad_(True)
             beta.requires_grad_(True)
             rm, rv = running_mean_values(c), running_var_values(c)
             y = F.batch_norm(x, rm, rv, gamma, beta, training, MOMENTUM, EPS)
-            (y * dy_values(shape)).sum().backward()
+            (y * norm_dy(shape)).sum().backward()
             print("    {{%s}, %s, %s," % (", ".join(map(str, shape)),
                                          "true" if training else "false",
                                          "true" if affine else "false"))

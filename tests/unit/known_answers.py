@@ -56,3 +56,35 @@ def numbers(t, indent="       "):
         line += item
     lines.append(line.rstrip().rstrip(",") + "}")
     return "\n".join(lines)
+
+
+def count(shape):
+    """Elements of a shape."""
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def norm_x(shape, big_channel, offset):
+    """The norms' x ([N, C, ...], float64): ((i * 7 + 1) mod 23 - 11) / 4 at
+    flat index i, plus offset on channel big_channel (a large mean)."""
+    import torch
+    c = shape[1]
+    inner = count(shape[2:])
+    return torch.tensor([((i * 7 + 1) % 23 - 11) / 4 +
+                         (offset if (i // inner) % c == big_channel else 0.0)
+                         for i in range(count(shape))], dtype=torch.float64).reshape(shape)
+
+
+def norm_dy(shape):
+    """The norms' dy: ((i * 13 + 16) mod 23 - 11) / 8 at flat index i."""
+    import torch
+    return torch.tensor([((i * 13 + 16) % 23 - 11) / 8 for i in range(count(shape))],
+                        dtype=torch.float64).reshape(shape)
+
+
+def per_channel(c, f):
+    """[f(0), ..., f(c - 1)] in float64."""
+    import torch
+    return torch.tensor([f(j) for j in range(c)], dtype=torch.float64)

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "common/runs.hpp"
 #include "plan_kit.hpp"
 
 namespace chorus::ops::index {
@@ -141,25 +142,7 @@ chorus_status plan_scatter_add(const chorus_op_record& op, const DeviceTraits& t
   return CHORUS_OK;
 }
 
-// Whether axes [0, count) of t step as one run; its stride then.
-bool one_run(const Tensor& t, uint32_t count, int64_t* stride) {
-  int64_t s = 1, reach = 0;
-  bool any = false;
-  for (uint32_t k = count; k-- > 0;) {
-    if (t.shape[k] == 1) continue;
-    if (!any) {
-      s = t.strides[k];
-      reach = t.strides[k] * t.shape[k];
-      any = true;
-    } else if (t.strides[k] == reach) {
-      reach *= t.shape[k];
-    } else {
-      return false;
-    }
-  }
-  *stride = s;
-  return true;
-}
+using chorus::common::one_run;
 
 constexpr int64_t kEmbeddingBlock = 32;  // columns per work-item
 

@@ -27,6 +27,7 @@
 #include "core/dispatch.hpp"
 #include "core/op_schema.hpp"
 #include "core/views.hpp"
+#include "common/runs.hpp"
 
 namespace chorus::ops::index {
 namespace {
@@ -214,25 +215,7 @@ chorus_status compose_embedding(Lowering& l) {
   return l.run(CHORUS_OP_GATHER, &attrs, {&x2, &ix2, &out2});
 }
 
-// Whether axes [0, count) of v step as one run of stride *stride.
-bool one_run(const View& v, uint32_t count, int64_t* stride) {
-  int64_t s = 1, reach = 0;
-  bool any = false;
-  for (uint32_t k = count; k-- > 0;) {
-    if (v.shape[k] == 1) continue;
-    if (!any) {
-      s = v.strides[k];
-      reach = v.strides[k] * v.shape[k];
-      any = true;
-    } else if (v.strides[k] == reach) {
-      reach *= v.shape[k];
-    } else {
-      return false;
-    }
-  }
-  *stride = s;
-  return true;
-}
+using chorus::common::one_run;
 
 // embedding_backward as a fill of dtable and one scatter-add into it, with
 // index and dy seen as N = numel(index) rows (a contiguous copy first where
