@@ -258,6 +258,7 @@ chorus_status op_execute(void*, void* prepared, const chorus_backend_binding* bi
   // The gradients' dx, not the per-feature (or per-channel) dgamma / dbeta.
   if (d.kind == CHORUS_OP_LAYER_NORM_BACKWARD || d.kind == CHORUS_OP_RMS_NORM_BACKWARD) out_index = 3;
   if (d.kind == CHORUS_OP_BATCH_NORM_BACKWARD) out_index = 5;
+  if (d.kind == CHORUS_OP_GROUP_NORM_BACKWARD) out_index = 3;
 #endif
   // An optional output the call left out: the last slot that is there.
   if (!d.tensors[out_index].buffer)

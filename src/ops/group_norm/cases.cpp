@@ -279,7 +279,9 @@ void add_cases(std::vector<CaseEntry>& cases, bool backward) {
         if ((out != Out::y) != backward) continue;
         Layout l = all[i];
         if (l.in_place && out != Out::y && out != Out::dx) continue;
-        if (i == 0 && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
+        // The smoke case has over 1024 outputs (the suite's fault tests
+        // plant a wrong element only in outputs that large).
+        if (i == 1 && d == CHORUS_DTYPE_F32) l.tier = Tier::smoke;
         static const char* const names[] = {"y", "dx", "dgamma", "dbeta"};
         const std::string op = backward ? "group_norm_backward" : "group_norm";
         add_case(cases,
