@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <chorus/chorus.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -173,10 +174,11 @@ TEST_CASE("scatter_add gives the same bits run after run and on every compiled b
 
 TEST_CASE("embedding_backward gives the same bits through its kernel and through the composite",
           "[index]") {
-  // The compiled backends run embedding_backward's own kernel on f32 (and
-  // the composite, fill and scatter-add, when CHORUS_COMPOSITES asks or the
-  // layout needs copies); Kokkos runs the composite. Every one sums each
-  // element's terms in increasing position from 0: the same bits.
+  // The compiled backends and Kokkos run embedding_backward's own kernel on
+  // f32, and the composite (fill and scatter-add) when CHORUS_COMPOSITES
+  // asks for it (or a layout needs copies, or the table is 16-bit). Every
+  // path sums each element's terms in increasing position from 0: the same
+  // bits on every device, through both paths.
   const int64_t v = 13, d = 40, n = 3000;
   const std::vector<double> values = chorus_test::random_values(static_cast<size_t>(n * d), 12);
   std::vector<float> dy(values.size());
@@ -186,18 +188,23 @@ TEST_CASE("embedding_backward gives the same bits through its kernel and through
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>((i * 2654435761u) % 15) - 1;
   std::vector<std::vector<float>> results;
   std::vector<std::string> names;
-  on_every_device([&](const chorus::Device& device, const chorus::Queue& q) {
-    if (std::string(device.info().backend) == "reference") return;
-    const chorus::Buffer bi = upload<int32_t>(device, q, idx);
-    const chorus::Buffer bd = upload<float>(device, q, dy);
-    const chorus::Buffer bt = upload<float>(device, q, std::vector<float>(v * d, 9.0f));
-    chorus::ops::embedding_backward(q, chorus::Tensor(bi, CHORUS_DTYPE_I32, {n}),
-                                    chorus::Tensor(bd, CHORUS_DTYPE_F32, {n, d}),
-                                    chorus::Tensor(bt, CHORUS_DTYPE_F32, {v, d}));
-    results.push_back(download<float>(q, bt, static_cast<size_t>(v * d)));
-    names.push_back(std::string(device.info().name) + " (" +
-                    (q.last_op().path == CHORUS_OP_PATH_NATIVE ? "native" : "composite") + ")");
-  });
+  for (const bool composite : {false, true}) {
+    if (composite) setenv("CHORUS_COMPOSITES", "embedding_backward", 1);
+    on_every_device([&](const chorus::Device& device, const chorus::Queue& q) {
+      if (std::string(device.info().backend) == "reference") return;
+      const chorus::Buffer bi = upload<int32_t>(device, q, idx);
+      const chorus::Buffer bd = upload<float>(device, q, dy);
+      const chorus::Buffer bt = upload<float>(device, q, std::vector<float>(v * d, 9.0f));
+      chorus::ops::embedding_backward(q, chorus::Tensor(bi, CHORUS_DTYPE_I32, {n}),
+                                      chorus::Tensor(bd, CHORUS_DTYPE_F32, {n, d}),
+                                      chorus::Tensor(bt, CHORUS_DTYPE_F32, {v, d}));
+      const bool native = q.last_op().path == CHORUS_OP_PATH_NATIVE;
+      CHECK(native == !composite);
+      results.push_back(download<float>(q, bt, static_cast<size_t>(v * d)));
+      names.push_back(std::string(device.info().name) + (native ? " (native)" : " (composite)"));
+    });
+    unsetenv("CHORUS_COMPOSITES");
+  }
   for (size_t k = 1; k < results.size(); ++k) {
     INFO(names[k] << " against " << names[0]);
     CHECK(std::memcmp(results[k].data(), results[0].data(), results[0].size() * sizeof(float)) ==

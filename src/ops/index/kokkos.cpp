@@ -6,10 +6,12 @@
 // index.cl: gather copies bits (0 out of range); scatter_add's element j
 // scans its row's index entries in order, sums the matching src values in
 // the compute type and stores out + sum once, or leaves out alone. No
-// atomics: the same bits run after run. embedding and embedding_backward
-// run as these two (their composites).
+// atomics: the same bits run after run. embedding runs as gather (its
+// composite); embedding_backward has a kernel here too (below).
 #include <cstring>
+#include <utility>
 
+#include "common/runs.hpp"
 #include "kokkos_ops.hpp"
 
 namespace chorus::ops::index {
@@ -98,22 +100,32 @@ chorus_status check_scatter_add(const BoundOp& op) {
 }
 
 // The walk over out's shape; `along` (a bit per operand) zeroes that
-// operand's stride on the axis.
-Walk<3> index_walk(const BoundOp& op, uint32_t along, AlongAxis* ax) {
+// operand's stride on the axis. With `any_order` (gather, whose work items
+// need no position along the axis) the axes are walked by out's stride,
+// largest first, so consecutive work items write consecutive memory
+// (embedding's view then walks its table's rows, not its columns).
+Walk<3> index_walk(const BoundOp& op, uint32_t along, AlongAxis* ax, bool any_order = false) {
   chorus_backend_tensor views[3] = {op[0], op[1], op[2]};
-  const uint32_t last = op[2].rank - 1;
+  const uint32_t rank = op[2].rank, last = rank - 1;
   for (int t = 0; t < 3; ++t) {
     ax->stride[t] = views[t].strides[last];
     if (along & (1u << t)) views[t].strides[last] = 0;
   }
   ax->row = op[2].shape[last];
+  if (any_order)
+    for (uint32_t k = 1; k < rank; ++k)
+      for (uint32_t j = k; j > 0 && views[2].strides[j] > views[2].strides[j - 1]; --j)
+        for (auto& v : views) {
+          std::swap(v.shape[j], v.shape[j - 1]);
+          std::swap(v.strides[j], v.strides[j - 1]);
+        }
   const chorus_backend_tensor* const ptrs[3] = {&views[0], &views[1], &views[2]};
-  return make_walk<3>(0, op[2].rank, op[2].shape, ptrs);
+  return make_walk<3>(0, rank, views[2].shape, ptrs);
 }
 
 chorus_status run_gather(const Exec& exec, const BoundOp& op) {
   AlongAxis ax{};
-  const Walk<3> walk = index_walk(op, 1u << 0, &ax);
+  const Walk<3> walk = index_walk(op, 1u << 0, &ax, true);
   ax.extent = op[0].shape[op[0].rank - 1];
   const bool i64 = op[1].dtype == CHORUS_DTYPE_I64;
   const auto launch = [&]<typename Raw>() {
@@ -157,10 +169,90 @@ chorus_status run_scatter_add(const Exec& exec, const BoundOp& op) {
   return CHORUS_OK;
 }
 
+// embedding_backward for f32/f64 tables whose index and dy rows are each
+// one run (as index.cl's kernel; the rest answers UNSUPPORTED and runs as
+// the composite): a work item per table row and block of 32 columns clears
+// them, then scans the indices in order and adds dy's row k wherever index
+// k is the row. The same additions as the composite: the same bits.
+struct EmbeddingGrad {
+  int64_t n, v, d, block, blocks;
+  int64_t index_stride, dy_row_stride, dy_col_stride, row_stride, col_stride;
+  int64_t index_offset, dy_offset, table_offset;
+};
+
+bool embedding_grad_of(const BoundOp& op, EmbeddingGrad* g) {
+  const chorus_backend_tensor &ix = op[0], &dy = op[1], &table = op[2];
+  if (!index_dtype(ix.dtype) || table.rank != 2 || dy.rank != ix.rank + 1 ||
+      (table.dtype != CHORUS_DTYPE_F32 && table.dtype != CHORUS_DTYPE_F64) ||
+      dy.dtype != table.dtype || !common::one_run(ix, ix.rank, &g->index_stride) ||
+      !common::one_run(dy, ix.rank, &g->dy_row_stride))
+    return false;
+  g->n = 1;
+  for (uint32_t k = 0; k < ix.rank; ++k) g->n *= ix.shape[k];
+  g->v = table.shape[0];
+  g->d = table.shape[1];
+  g->block = 32;
+  g->blocks = (g->d + g->block - 1) / g->block;
+  g->dy_col_stride = dy.strides[ix.rank];
+  g->row_stride = table.strides[0];
+  g->col_stride = table.strides[1];
+  g->index_offset = ix.offset;
+  g->dy_offset = dy.offset;
+  g->table_offset = table.offset;
+  return true;
+}
+
+template <chorus_dtype D, typename Index>
+void embedding_grad_kernel(const Exec& exec, const EmbeddingGrad& g, const unsigned char* ix,
+                           const unsigned char* dy, unsigned char* table) {
+  using S = Storage<D>;
+  using CT = typename S::compute;
+  Kokkos::parallel_for(
+      "chorus::embedding_backward", Range(exec, 0, g.v * g.blocks), KOKKOS_LAMBDA(int64_t item) {
+        const int64_t r = item / g.blocks;
+        const int64_t first = (item % g.blocks) * g.block;
+        const int64_t last = first + g.block < g.d ? first + g.block : g.d;
+        const int64_t row = g.table_offset + r * g.row_stride;
+        for (int64_t j = first; j < last; ++j) S::store(table, row + j * g.col_stride, CT(0));
+        for (int64_t k = 0; k < g.n; ++k) {
+          if (load_index<Index>(ix, g.index_offset + k * g.index_stride) != r) continue;
+          const int64_t src = g.dy_offset + k * g.dy_row_stride;
+          for (int64_t j = first; j < last; ++j) {
+            const int64_t t = row + j * g.col_stride;
+            S::store(table, t, S::load(table, t) + S::load(dy, src + j * g.dy_col_stride));
+          }
+        }
+      });
+}
+
+chorus_status check_embedding_backward(const BoundOp& op) {
+  EmbeddingGrad g{};
+  if (!embedding_grad_of(op, &g))
+    return unsupported("embedding_backward",
+                       "the kernel takes f32/f64 tables with index and dy rows in one run each "
+                       "(the composite takes the rest)");
+  return CHORUS_OK;
+}
+
+chorus_status run_embedding_backward(const Exec& exec, const BoundOp& op) {
+  EmbeddingGrad g{};
+  if (!embedding_grad_of(op, &g)) return check_embedding_backward(op);
+  const bool i64 = op[0].dtype == CHORUS_DTYPE_I64;
+  const auto launch = [&]<chorus_dtype D>() {
+    if (i64)
+      embedding_grad_kernel<D, int64_t>(exec, g, data_of(op[0]), data_of(op[1]), data_of(op[2]));
+    else
+      embedding_grad_kernel<D, int32_t>(exec, g, data_of(op[0]), data_of(op[1]), data_of(op[2]));
+  };
+  with_float_dtype(op[2].dtype, launch);
+  return CHORUS_OK;
+}
+
 void register_kokkos() {
   register_op(CHORUS_OP_GATHER, {sizeof(chorus_index_attrs), check_gather, run_gather});
   register_op(CHORUS_OP_SCATTER_ADD,
               {sizeof(chorus_index_attrs), check_scatter_add, run_scatter_add});
+  register_op(CHORUS_OP_EMBEDDING_BACKWARD, {0, check_embedding_backward, run_embedding_backward});
 }
 
 }  // namespace chorus::ops::index
