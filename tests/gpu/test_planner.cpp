@@ -48,9 +48,14 @@ TEST_CASE("every op family plans every one of its variants", "[planner]") {
   const std::vector<bc::VariantOp> ops = bc::kernel_variant_ops();
   std::set<int> kinds;
   for (const bc::VariantOp& v : ops) kinds.insert(v.kind);
+  // The ops that are composites on every backend by design (docs/design.md):
+  // embedding is gather on views, group norm batch norm on a view. They
+  // have no kernels, so no variants; every other kind must have some.
+  const std::set<int> composites_only = {CHORUS_OP_EMBEDDING, CHORUS_OP_GROUP_NORM,
+                                         CHORUS_OP_GROUP_NORM_BACKWARD};
   for (int k = CHORUS_OP_COPY; k < CHORUS_OP_COUNT_; ++k) {
     INFO("op kind " << k);
-    CHECK(kinds.count(k) == 1);
+    CHECK(kinds.count(k) == (composites_only.count(k) ? 0u : 1u));
   }
   for (const auto& [name, traits] : all_tunings()) {
     INFO("tuning " << name);
