@@ -160,10 +160,7 @@ def main():
     # the same memory, the running statistics updated; then the gradients
     # (dx, dgamma, dbeta) through ATen's backward with the statistics its
     # forward saved (chorus recomputes them).
-    bn, bc = 32, 64
-    hw = max(rows * row // (bn * bc), 1)
-    bh = max(int(hw ** 0.5), 1)
-    bw = max(hw // bh, 1)
+    bn, bc, bh, bw = norm_image_shape(rows * row)
     count = bn * bc * bh * bw
     bx = src[:count].view(bn, bc, bh, bw)
     bgamma = torch.rand(bc, device=dev, generator=g) + 0.5
@@ -199,16 +196,27 @@ def main():
     report(a, dev, results, copy_gbs, op_us, launch_us)
 
 
+def norm_image_shape(elements):
+    """chorus bench's [32, 64, H, W] image of the batch and group norm rows."""
+    n, c = 32, 64
+    hw = max(elements // (n * c), 1)
+    h = max(int(hw ** 0.5), 1)
+    return n, c, h, max(hw // h, 1)
+
+
+def hashed(count, modulo, dev):
+    """chorus bench's spread-out indices, (k * 2654435761) mod modulo, as i64
+    (64-bit products, as chorus bench's hashed_indices)."""
+    return torch.arange(count, device=dev, dtype=torch.int64) * 2654435761 % modulo
+
+
 def index_peers(a, dev, g, src, half, row, add):
     """The rows of `chorus bench --op group_norm,group_norm_backward,gather,
     scatter_add,embedding,embedding_backward`, same shapes, index patterns
     and byte counts (PyTorch takes i64 indices where chorus's gather and
     scatter_add rows use i32)."""
     rows = max(half // row, 1)
-    gn, gc = 32, 64
-    hw = max(rows * row // (gn * gc), 1)
-    gh = max(int(hw ** 0.5), 1)
-    gw = max(hw // gh, 1)
+    gn, gc, gh, gw = norm_image_shape(rows * row)
     count = gn * gc * gh * gw
     gx = src[:count].view(gn, gc, gh, gw)
     gamma = torch.rand(gc, device=dev, generator=g) + 0.5
@@ -224,16 +232,14 @@ def index_peers(a, dev, g, src, half, row, add):
     del gdy
     n = rows * row // 2
     grows = max(n // row, 1)
-    flat = torch.arange(grows * row, device=dev, dtype=torch.int64)
-    cols = ((flat * 2654435761) % (1 << 32) % row).view(grows, row)
+    cols = hashed(grows * row, row, dev).view(grows, row)
     x = src[: grows * row].view(grows, row)
     out = torch.empty(grows, row, device=dev)
     elems = grows * row
     add("gather", f"{grows}x{row} axis 1", 3.0 * elems * 4, 0,
         lambda: torch.gather(x, 1, cols, out=out))
     srows = max(grows * row // 256, 1)
-    sflat = torch.arange(srows * 256, device=dev, dtype=torch.int64)
-    targets = ((sflat * 2654435761) % (1 << 32) % 16).view(srows, 256)
+    targets = hashed(srows * 256, 16, dev).view(srows, 256)
     ssrc = src[: srows * 256].view(srows, 256)
     sout = torch.zeros(srows, 16, device=dev)
     add("scatter_add", f"{srows}x256 into 16", 2.0 * srows * 256 * 4 + 2.0 * srows * 16 * 4,
@@ -241,11 +247,11 @@ def index_peers(a, dev, g, src, half, row, add):
     d, ne = 512, 8192
     v = max(min(half // d, 50000), 1)
     table = src[: v * d].view(v, d)
-    ids = (torch.arange(ne, device=dev, dtype=torch.int64) * 2654435761) % (1 << 32) % v
+    ids = hashed(ne, v, dev)
     add("embedding", f"{v}x{d} x {ne}", 2.0 * ne * d * 4 + ne * 8.0, 0,
         lambda: torch.nn.functional.embedding(ids, table))
     v, d, ne = 96, 128, 64 * 128
-    bids = ((torch.arange(ne, device=dev, dtype=torch.int64) * 2654435761) % (1 << 32) % v).view(64, 128)
+    bids = hashed(ne, v, dev).view(64, 128)
     bdy = src[: ne * d].view(64, 128, d)
     add("embedding_backward", f"64x128x{d} into {v}x{d}", ne * d * 4.0 + v * d * 4.0, ne * d * 1.0,
         lambda: torch.ops.aten.embedding_dense_backward(bdy, bids, v, -1, False))

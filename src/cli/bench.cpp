@@ -82,6 +82,25 @@ struct Bench {
   }
 };
 
+// The [32, 64, H, W] image the batch and group norm rows share: 64
+// channels over `elements` floats, H x W as square as it divides
+// (bench/torch_peers.py's norm_image_shape() is the same).
+std::vector<int64_t> norm_image_shape(int64_t elements) {
+  const int64_t n = 32, c = 64, hw = std::max<int64_t>(elements / (n * c), 1);
+  const int64_t h = std::max<int64_t>(static_cast<int64_t>(std::sqrt(static_cast<double>(hw))), 1);
+  return {n, c, h, std::max<int64_t>(hw / h, 1)};
+}
+
+// Spread-out indices: element k is (k * 2654435761) mod `modulo` in 64-bit
+// arithmetic (bench/torch_peers.py's hashed() draws the same).
+template <typename Index>
+std::vector<Index> hashed_indices(int64_t count, int64_t modulo) {
+  std::vector<Index> v(static_cast<size_t>(count));
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<Index>((static_cast<uint64_t>(i) * 2654435761u) % static_cast<uint64_t>(modulo));
+  return v;
+}
+
 // Uniform values in [lo, hi) from a fixed-seed LCG: reproducible, never zero
 // runs, cheap enough for hundreds of megabytes.
 Buffer random_buffer(Device& device, Queue& queue, int64_t count, float lo, float hi,
@@ -296,9 +315,8 @@ int bench(const Args& args) {
   // dgamma, dbeta). Bytes: x read and y written once (the kernels read x
   // again; that is their cost to bear), x, dy read and dx written.
   if (wanted(filter, "batch_norm") || wanted(filter, "batch_norm_backward")) {
-    const int64_t bn = 32, bc = 64, hw = std::max<int64_t>(rows * row / (bn * bc), 1);
-    const int64_t side = static_cast<int64_t>(std::sqrt(static_cast<double>(hw)));
-    const int64_t bh = std::max<int64_t>(side, 1), bw = std::max<int64_t>(hw / bh, 1);
+    const std::vector<int64_t> image = norm_image_shape(rows * row);
+    const int64_t bn = image[0], bc = image[1], bh = image[2], bw = image[3];
     Tensor bx(src, CHORUS_DTYPE_F32, {bn, bc, bh, bw}), by(dst, CHORUS_DTYPE_F32, {bn, bc, bh, bw});
     const double count = static_cast<double>(bn * bc * bh * bw);
     Buffer gamma_c = random_buffer(device, queue, bc, 0.5f, 1.5f, 9),
@@ -330,9 +348,8 @@ int bench(const Args& args) {
   // dy read, dx written), so the composite's extra passes show as a lower
   // fraction of the copy bandwidth.
   if (wanted(filter, "group_norm") || wanted(filter, "group_norm_backward")) {
-    const int64_t gn = 32, gc = 64, hw = std::max<int64_t>(rows * row / (gn * gc), 1);
-    const int64_t side = static_cast<int64_t>(std::sqrt(static_cast<double>(hw)));
-    const int64_t gh = std::max<int64_t>(side, 1), gw = std::max<int64_t>(hw / gh, 1);
+    const std::vector<int64_t> image = norm_image_shape(rows * row);
+    const int64_t gn = image[0], gc = image[1], gh = image[2], gw = image[3];
     Tensor gx(src, CHORUS_DTYPE_F32, {gn, gc, gh, gw}), gy(dst, CHORUS_DTYPE_F32, {gn, gc, gh, gw});
     const double count = static_cast<double>(gn * gc * gh * gw);
     Buffer gamma_c = random_buffer(device, queue, gc, 0.5f, 1.5f, 13),
@@ -366,8 +383,7 @@ int bench(const Args& args) {
   if (wanted(filter, "gather") || wanted(filter, "scatter_add")) {
     const int64_t n = rows * row / 2;
     const int64_t grows = std::max<int64_t>(n / row, 1);
-    std::vector<int32_t> cols(static_cast<size_t>(grows * row));
-    for (size_t i = 0; i < cols.size(); ++i) cols[i] = static_cast<int32_t>((i * 2654435761u) % row);
+    const std::vector<int32_t> cols = hashed_indices<int32_t>(grows * row, row);
     Buffer ib = device.buffer(cols.size() * 4);
     queue.write<int32_t>(ib, cols);
     Tensor gx(src, CHORUS_DTYPE_F32, {grows, row}), gi(ib, CHORUS_DTYPE_I32, {grows, row}),
@@ -378,8 +394,7 @@ int bench(const Args& args) {
                                   0, [&] { ops::gather(queue, gx, 1, gi, go); }));
     if (wanted(filter, "scatter_add")) {
       const int64_t srows = std::max<int64_t>(grows * row / 256, 1);
-      std::vector<int32_t> t(static_cast<size_t>(srows * 256));
-      for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<int32_t>((i * 2654435761u) % 16);
+      const std::vector<int32_t> t = hashed_indices<int32_t>(srows * 256, 16);
       Buffer tb = device.buffer(t.size() * 4);
       queue.write<int32_t>(tb, t);
       Tensor si(tb, CHORUS_DTYPE_I32, {srows, 256}), ss(src, CHORUS_DTYPE_F32, {srows, 256}),
@@ -393,8 +408,7 @@ int bench(const Args& args) {
   if (wanted(filter, "embedding")) {
     const int64_t d = 512, n = 8192;
     const int64_t v = std::max<int64_t>(std::min<int64_t>(half / d, 50000), 1);
-    std::vector<int64_t> ids(static_cast<size_t>(n));
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 2654435761u) % v);
+    const std::vector<int64_t> ids = hashed_indices<int64_t>(n, v);
     Buffer ib = device.buffer(ids.size() * 8), ob = device.buffer(static_cast<uint64_t>(n * d) * 4);
     queue.write<int64_t>(ib, ids);
     Tensor table(src, CHORUS_DTYPE_F32, {v, d}), ti(ib, CHORUS_DTYPE_I64, {n}),
@@ -405,8 +419,7 @@ int bench(const Args& args) {
   }
   if (wanted(filter, "embedding_backward")) {
     const int64_t v = 96, d = 128, n = 64 * 128;
-    std::vector<int64_t> ids(static_cast<size_t>(n));
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 2654435761u) % v);
+    const std::vector<int64_t> ids = hashed_indices<int64_t>(n, v);
     Buffer ib = device.buffer(ids.size() * 8), gb = device.buffer(static_cast<uint64_t>(v * d) * 4);
     queue.write<int64_t>(ib, ids);
     Tensor ti(ib, CHORUS_DTYPE_I64, {64, 128}), tdy(src, CHORUS_DTYPE_F32, {64, 128, d}),

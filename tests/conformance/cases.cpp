@@ -55,6 +55,15 @@ void fill_log_uniform(HostTensor& t, Rng& rng, double lo, double hi, double nega
   }
 }
 
+void fill_large_mean(HostTensor& t, Rng& rng) {
+  if (t.dtype == CHORUS_DTYPE_F16)
+    fill_normal(t, rng, 4, 1000);
+  else if (t.dtype == CHORUS_DTYPE_BF16)
+    fill_normal(t, rng, 256, 1e4);
+  else
+    fill_normal(t, rng, 1, 1e4);
+}
+
 void fill_typical(HostTensor& t, Rng& rng, double sigma) {
   switch (t.dtype) {
     case CHORUS_DTYPE_I32:

@@ -34,6 +34,10 @@ void fill_log_uniform(HostTensor& t, Rng& rng, double lo, double hi, double nega
 // Random values that fit any dtype's range and exercise its integer part:
 // full-range integers for i32/i64/u8, normal(0, sigma) for floats.
 void fill_typical(HostTensor& t, Rng& rng, double sigma);
+// A large mean with a spread the dtype still resolves (f32/f64: mean 1e4,
+// sigma 1; f16: 1000, 4; bf16: 1e4, 256): E[x^2] - E[x]^2 loses every digit
+// of the spread, so the norms' cases catch a one-pass variance with it.
+void fill_large_mean(HostTensor& t, Rng& rng);
 // Writes values cyclically (the tensor may be larger than the list).
 void fill_list(HostTensor& t, const std::vector<long double>& values);
 // Integers an exact test may use: f32/f64 in [-32, 32], f16/bf16 in [-4, 4].

@@ -17,21 +17,13 @@ Writes the C++ header to stdout:
 import torch
 import torch.nn.functional as F
 
-from known_answers import norm_dy, norm_x, numbers, per_channel
+from known_answers import norm_beta, norm_dy, norm_gamma, norm_x, numbers, per_channel
 
 SHAPES = [[3, 4, 2, 3], [4, 3, 5]]
 EPS = 1e-5
 MOMENTUM = 0.1
 BIG_CHANNEL = 1
 OFFSET = 1000.0
-
-
-def gamma_values(c):
-    return per_channel(c, lambda j: ((j * 5 + 3) % 11 - 5) / 4)
-
-
-def beta_values(c):
-    return per_channel(c, lambda j: ((j * 3 + 2) % 7 - 3) / 8)
 
 
 def running_mean_values(c):
@@ -80,8 +72,8 @@ for shape in SHAPES:
     for training in (True, False):
         for affine in (True, False):
             x = norm_x(shape, BIG_CHANNEL, OFFSET).requires_grad_(True)
-            gamma = gamma_values(c) if affine else torch.ones(c, dtype=torch.float64)
-            beta = beta_values(c) if affine else torch.zeros(c, dtype=torch.float64)
+            gamma = norm_gamma(c) if affine else torch.ones(c, dtype=torch.float64)
+            beta = norm_beta(c) if affine else torch.zeros(c, dtype=torch.float64)
             gamma.requires_grad_(True)
             beta.requires_grad_(True)
             rm, rv = running_mean_values(c), running_var_values(c)

@@ -88,3 +88,13 @@ def per_channel(c, f):
     """[f(0), ..., f(c - 1)] in float64."""
     import torch
     return torch.tensor([f(j) for j in range(c)], dtype=torch.float64)
+
+
+def norm_gamma(c):
+    """The norms' gamma: ((j * 5 + 3) mod 11 - 5) / 4 for channel j."""
+    return per_channel(c, lambda j: ((j * 5 + 3) % 11 - 5) / 4)
+
+
+def norm_beta(c):
+    """The norms' beta: ((j * 3 + 2) mod 7 - 3) / 8 for channel j."""
+    return per_channel(c, lambda j: ((j * 3 + 2) % 7 - 3) / 8)

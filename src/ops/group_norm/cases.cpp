@@ -140,18 +140,12 @@ BoundFn group_norm_bound(Out out, int32_t groups, double eps) {
 }
 
 void fill_x(HostTensor& x, Data data, Rng& rng) {
-  const chorus_dtype d = x.dtype;
   switch (data) {
     case Data::normal:
       fill_normal(x, rng, 2, 0.5);
       break;
-    case Data::large_mean:  // as the norms' cases: a one-pass variance cancels
-      if (d == CHORUS_DTYPE_F16)
-        fill_normal(x, rng, 4, 1000);
-      else if (d == CHORUS_DTYPE_BF16)
-        fill_normal(x, rng, 256, 1e4);
-      else
-        fill_normal(x, rng, 1, 1e4);
+    case Data::large_mean:
+      fill_large_mean(x, rng);
       break;
     case Data::constant:
       fill_list(x, {3.25L});

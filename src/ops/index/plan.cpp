@@ -87,17 +87,16 @@ int gather_run(const DeviceTraits& traits) {
   return traits.tuning.row_threads == 1 ? 16 : 1;
 }
 
+// A launch of `kernel` over `args` with `run` positions per work-item
+// (GATHER_RUN; scatter_add takes one).
 void add_launch(Plan* plan, const DeviceTraits& traits, const char* kernel, chorus_dtype d,
-                chorus_dtype index, const ck_index& args) {
+                chorus_dtype index, const ck_index& args, int run = 1) {
   Launch l;
   l.program = index_program(traits, kernel, d, index);
   l.kernel = kernel;
-  uint64_t items = static_cast<uint64_t>(args.count);
-  if (std::string(kernel) == "gather") {
-    const int run = gather_run(traits);
-    l.program.defines.push_back({"GATHER_RUN", std::to_string(run)});
-    items = (items + static_cast<uint64_t>(run) - 1) / static_cast<uint64_t>(run);
-  }
+  if (run > 1) l.program.defines.push_back({"GATHER_RUN", std::to_string(run)});
+  const uint64_t items = (static_cast<uint64_t>(args.count) + static_cast<uint64_t>(run) - 1) /
+                         static_cast<uint64_t>(run);
   linear_grid(traits.tuning, items, &l);
   l.args = {buffer_arg(0), buffer_arg(1), buffer_arg(2), bytes_arg(args)};
   for (int t = 0; t < 3; ++t)
@@ -121,7 +120,7 @@ chorus_status plan_gather(const chorus_op_record& op, const DeviceTraits& traits
   }
   ck_index args = index_args(op, 1u << 0, x.shape[x.rank - 1]);
   fastest_out_last(&args);
-  add_launch(plan, traits, "gather", x.dtype, ix.dtype, args);
+  add_launch(plan, traits, "gather", x.dtype, ix.dtype, args, gather_run(traits));
   return CHORUS_OK;
 }
 

@@ -127,14 +127,7 @@ void fill_rows(HostTensor& x, Data data, Rng& rng) {
       fill_normal(x, rng, 2, 0.5);
       break;
     case Data::large_mean:
-      // The spread is small next to the mean, but still resolved by the
-      // format: E[x^2] - E[x]^2 loses every digit of it.
-      if (d == CHORUS_DTYPE_F16)
-        fill_normal(x, rng, 4, 1000);
-      else if (d == CHORUS_DTYPE_BF16)
-        fill_normal(x, rng, 256, 1e4);
-      else
-        fill_normal(x, rng, 1, 1e4);
+      fill_large_mean(x, rng);
       break;
     case Data::constant:
       fill_list(x, {3.25L});
